@@ -1,0 +1,8 @@
+//! Relais domain: every rule of the specification, pure (no clock reads, no network, no AWS).
+//! Time is always passed in.
+
+pub mod catalogue;
+pub mod model;
+pub mod time;
+
+pub use model::*;
