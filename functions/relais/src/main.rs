@@ -1,1 +1,30 @@
-fn main() {}
+//! `relais`: the local host of every Relais function.
+//! `validate` checks campaigns and scenarios, `simulate` replays a scenario on a virtual clock.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod validate_cmd;
+
+#[derive(Parser)]
+#[command(name = "relais", version, about = "Guest-messaging automation for hotels and short-term rentals")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a campaign (a POST /campaigns body) or a whole scenario file: errors as JSON lines.
+    /// Exit 0 valid, 1 invalid, 2 not JSON.
+    Validate { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { file } => validate_cmd::run(&file),
+    }
+}

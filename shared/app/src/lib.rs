@@ -1,1 +1,3 @@
-//! app
+//! Relais services over ports, and the embedded adapters.
+
+pub mod ports;

@@ -1,0 +1,211 @@
+//! Ports: the small traits the services need from the outside world. Embedded implementations
+//! live in [`crate::embedded`]; AWS ones (DynamoDB, SQS, EventBridge, SES) and the real channel
+//! providers (WhatsApp Cloud API, Twilio) live in their own crates under `functions/`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::{
+    Account, Campaign, Channel, Chatbot, Message, Property, Reservation, Transition, User,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost: the item changed (or exists) since it was read.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend failed or throttled; the caller may retry the whole unit of work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored item is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A reservation as stored: the canonical form, its status history and a version for
+/// conditional writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReservationRecord {
+    pub reservation: Reservation,
+    pub transitions: Vec<Transition>,
+    /// When the reservation was first confirmed (anchor of `relative` campaigns on `confirmation`).
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub version: u64,
+}
+
+/// A console notification for a user (SPEC 2.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    pub account_id: String,
+    pub user_id: String,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub campaign_id: String,
+    pub title: String,
+    pub body: String,
+    pub read: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    // ---- set-up (written rarely, read often)
+    async fn put_account(&self, account: &Account) -> StoreResult<()>;
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>>;
+    async fn put_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, id: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self, account_id: &str) -> StoreResult<Vec<User>>;
+    async fn put_property(&self, property: &Property) -> StoreResult<()>;
+    async fn get_property(&self, id: &str) -> StoreResult<Option<Property>>;
+    async fn list_properties(&self, account_id: &str) -> StoreResult<Vec<Property>>;
+    async fn put_chatbot(&self, chatbot: &Chatbot) -> StoreResult<()>;
+    async fn get_chatbot(&self, id: &str) -> StoreResult<Option<Chatbot>>;
+    async fn list_chatbots(&self, account_id: &str) -> StoreResult<Vec<Chatbot>>;
+
+    // ---- campaigns
+    /// Insert (`expected_version` `None`: must not exist) or replace the version read.
+    async fn put_campaign(&self, campaign: &Campaign, expected_version: Option<u64>) -> StoreResult<()>;
+    async fn get_campaign(&self, id: &str) -> StoreResult<Option<Campaign>>;
+    async fn list_campaigns(&self, account_id: &str) -> StoreResult<Vec<Campaign>>;
+    async fn campaigns_of_property(&self, property_id: &str) -> StoreResult<Vec<Campaign>>;
+
+    // ---- reservations
+    async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>>;
+    /// Insert (`expected_version` `None`: must not exist) or replace the version read.
+    async fn put_reservation(&self, record: &ReservationRecord, expected_version: Option<u64>) -> StoreResult<()>;
+    /// Reservations of one unit (neighbouring stays for `available_nights`).
+    async fn reservations_in_unit(&self, property_id: &str, unit_id: &str) -> StoreResult<Vec<Reservation>>;
+    /// Reservations of the property by a guest with this e-mail or phone (`returning_guest`).
+    async fn reservations_of_guest(
+        &self,
+        property_id: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> StoreResult<Vec<Reservation>>;
+    /// Reservations of the property whose check-out is on or after `from` (planning a newly
+    /// activated campaign).
+    async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate) -> StoreResult<Vec<Reservation>>;
+
+    // ---- idempotency
+    /// Remember an idempotency key until `expires`; `true` the first time, `false` if already known.
+    async fn remember(&self, key: &str, expires: DateTime<Utc>) -> StoreResult<bool>;
+
+    // ---- messages
+    async fn get_message(&self, id: &str) -> StoreResult<Option<Message>>;
+    /// Create if absent; `false` if a message with this id exists already.
+    async fn create_message(&self, message: &Message) -> StoreResult<bool>;
+    /// Replace the message if its stored version is `expected_version` (the new one carries
+    /// `expected_version + 1`); `Conflict` otherwise. This is the claim every send goes through.
+    async fn update_message(&self, message: &Message, expected_version: u64) -> StoreResult<()>;
+    async fn messages_of_reservation(&self, property_id: &str, reservation_id: &str) -> StoreResult<Vec<Message>>;
+    /// Open (`scheduled` or `pending`) and in-flight (`sending`) messages due at or before `until`.
+    async fn due_messages(&self, until: DateTime<Utc>) -> StoreResult<Vec<Message>>;
+    /// Open messages of one campaign (pause, archive, edit).
+    async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>>;
+    /// The message a provider id refers to (status callbacks).
+    async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>>;
+
+    // ---- opt-outs, per channel and phone number
+    async fn set_opt_out(&self, channel: Channel, phone: &str, opted_out: bool, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn is_opted_out(&self, channel: Channel, phone: &str) -> StoreResult<bool>;
+
+    // ---- sweep watermark
+    async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Move the watermark from `from` (as read) to `to`; `false` if another sweep moved it first.
+    async fn advance_watermark(&self, name: &str, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> StoreResult<bool>;
+
+    // ---- notifications
+    async fn add_notification(&self, notification: &Notification) -> StoreResult<()>;
+    async fn list_notifications(&self, user_id: &str) -> StoreResult<Vec<Notification>>;
+    async fn mark_notification_read(&self, user_id: &str, id: &str) -> StoreResult<bool>;
+}
+
+/// Emitted by intake once per real change of a reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationChanged {
+    pub property_id: String,
+    pub reservation_id: String,
+    pub at: DateTime<Utc>,
+    /// The status transition this change recorded, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<Transition>,
+}
+
+/// Why a dispatch job was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DispatchReason {
+    Due,
+    Retry,
+    Fallback,
+}
+
+/// One unit of dispatcher work: look at this message now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchJob {
+    pub message_id: String,
+    pub reason: DispatchReason,
+}
+
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, event: &ReservationChanged) -> Result<(), String>;
+}
+
+#[async_trait]
+pub trait WorkQueue: Send + Sync {
+    /// Queue a job, visible after `delay_seconds` (retries with backoff use the delay).
+    async fn enqueue(&self, job: &DispatchJob, delay_seconds: u32) -> Result<(), String>;
+}
+
+/// What the dispatcher hands a channel: the rendered message and what the provider needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendRequest {
+    /// Idempotency key: the message id plus the attempt's channel.
+    pub key: String,
+    pub channel: Channel,
+    /// E.164 recipient.
+    pub to: String,
+    /// WhatsApp `phone_number_id` or SMS sender.
+    pub from: String,
+    pub language: String,
+    /// Full rendered text (SMS body; WhatsApp text shown in the outbox).
+    pub body: String,
+    /// WhatsApp template name registered for this campaign and language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_name: Option<String>,
+    /// Rendered values of the template's numbered parameters, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<String>,
+    /// Where the provider reports statuses for this message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_callback: Option<String>,
+}
+
+/// A provider's answer to a send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SendOutcome {
+    Accepted { provider_message_id: String },
+    /// Refused for good (not a WhatsApp user, invalid number, ...). `opted_out`: the recipient
+    /// opted out or blocked the business on this channel.
+    Rejected { code: String, detail: String, opted_out: bool },
+    /// Rate limited, 5xx, timeout: retry later with backoff.
+    Transient { code: String, detail: String, retry_after_seconds: Option<u32> },
+}
+
+#[async_trait]
+pub trait ChannelSender: Send + Sync {
+    async fn send(&self, request: &SendRequest) -> SendOutcome;
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send_email(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
+}
+
+/// Time comes in through this port so that the simulator can run on a virtual clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
