@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod model;
+pub mod scenario;
 pub mod time;
 
 pub use model::*;

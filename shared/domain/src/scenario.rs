@@ -1,0 +1,127 @@
+//! The `relais simulate` scenario file (SPEC 7, Appendix A.1), as typed data.
+//! Parsing with field-path errors and validation of its campaigns is in [`crate::validate`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Account, Channel, Chatbot, Property, User};
+
+pub const SCENARIO_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub version: u32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub sweep_every_minutes: u32,
+    pub account: Account,
+    pub users: Vec<User>,
+    pub properties: Vec<Property>,
+    pub chatbots: Vec<Chatbot>,
+    pub providers: SimulatedProviders,
+    pub campaigns: Vec<ScenarioCampaign>,
+    pub events: Vec<ScenarioEvent>,
+    /// Windows in which no sweep runs (to show catch-up).
+    pub sweep_outages: Vec<Outage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatedProviders {
+    /// Numbers WhatsApp refuses for good at send time (not a WhatsApp user).
+    pub whatsapp_rejects: Vec<String>,
+    /// Numbers the SMS provider refuses for good at send time.
+    pub sms_rejects: Vec<String>,
+}
+
+/// A campaign of a scenario: the `POST /campaigns` body (kept as JSON, validated like the API
+/// does) plus the scenario-only fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioCampaign {
+    pub id: String,
+    pub created_by: String,
+    pub approve: bool,
+    /// The campaign body without `id`, `created_by`, `approve`.
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioEvent {
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    PmsWebhook(PmsWebhookEvent),
+    ProviderStatus(ProviderStatusEvent),
+    GuestReply(GuestReplyEvent),
+    CampaignAction(CampaignActionEvent),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PmsWebhookEvent {
+    pub pms: String,
+    pub property_id: String,
+    /// Unsigned body; the simulator signs it with the property's secret.
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderStatus {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderStatusEvent {
+    pub channel: Channel,
+    pub reservation_id: String,
+    pub campaign: String,
+    pub status: ProviderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestReplyEvent {
+    pub channel: Channel,
+    pub from: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignAction {
+    Pause,
+    Resume,
+    Archive,
+    Edit,
+    Submit,
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignActionEvent {
+    pub campaign: String,
+    pub action: CampaignAction,
+    /// Acting user; defaults to the campaign's creator (edit, submit) or an approver of the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// `edit`: a JSON merge patch (RFC 7386) applied to the campaign body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<serde_json::Value>,
+    /// `reject`: the reason shown to the creator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outage {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
