@@ -209,3 +209,57 @@ pub trait Mailer: Send + Sync {
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
+
+/// A reservation a vendor webhook (Mews, Cloudbeds, Smoobu, ...) resolved to, in canonical form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VendorEvent {
+    /// The vendor's event or delivery id (duplicate deliveries share it).
+    pub event_id: String,
+    pub reservation: Reservation,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VendorError {
+    /// The webhook's authentication (token in URL, header...) is missing or wrong: 401.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// The payload is malformed or carries a value we cannot map: 400 naming the field.
+    #[error("{field}: {message}")]
+    BadPayload { field: String, message: String },
+    /// The vendor API we must call to resolve the event is down: 503 so the PMS retries.
+    #[error("vendor unavailable: {0}")]
+    Unavailable(String),
+    /// This vendor webhook carries nothing about reservations (e.g. rates): 200, no effect.
+    #[error("ignored: {0}")]
+    Ignored(String),
+}
+
+/// Vendor webhook adapters: authenticate a vendor's own webhook and turn it into canonical
+/// reservations (fetching from the vendor API where the webhook only carries ids).
+#[async_trait]
+pub trait PmsVendors: Send + Sync {
+    /// Whether `pms` (route segment) has a vendor adapter.
+    fn supports(&self, pms: &str) -> bool;
+    async fn to_canonical(
+        &self,
+        pms: &str,
+        property: &Property,
+        request: &InboundRequest,
+    ) -> Result<Vec<VendorEvent>, VendorError>;
+}
+
+/// An HTTP request as the handlers see it, whatever carried it (API Gateway, axum, simulator).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboundRequest {
+    /// Header names lower-cased.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Query parameters, decoded.
+    pub query: std::collections::BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl InboundRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+}
