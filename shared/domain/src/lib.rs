@@ -2,6 +2,9 @@
 //! Time is always passed in.
 
 pub mod catalogue;
+pub mod conditions;
+pub mod language;
+pub mod template;
 pub mod model;
 pub mod scenario;
 pub mod time;
