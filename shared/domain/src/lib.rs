@@ -7,6 +7,7 @@ pub mod language;
 pub mod template;
 pub mod model;
 pub mod scenario;
+pub mod sms;
 pub mod time;
 
 pub use model::*;
