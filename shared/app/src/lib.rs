@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+pub mod embedded;
 pub mod ports;
 
 use ports::{ChannelSender, Clock, EventBus, Mailer, PmsVendors, Store, WorkQueue};

@@ -88,8 +88,9 @@ pub trait Store: Send + Sync {
     async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate) -> StoreResult<Vec<Reservation>>;
 
     // ---- idempotency
-    /// Remember an idempotency key until `expires`; `true` the first time, `false` if already known.
-    async fn remember(&self, key: &str, expires: DateTime<Utc>) -> StoreResult<bool>;
+    /// Remember an idempotency key until `expires`; `true` the first time (or when the earlier
+    /// record expired before `now`), `false` if already known.
+    async fn remember(&self, key: &str, now: DateTime<Utc>, expires: DateTime<Utc>) -> StoreResult<bool>;
 
     // ---- messages
     async fn get_message(&self, id: &str) -> StoreResult<Option<Message>>;

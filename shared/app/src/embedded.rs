@@ -1,0 +1,578 @@
+//! Embedded adapters: an in-memory store (optionally persisted to a data directory), an
+//! in-memory queue and event bus, a virtual clock, and outbox channels and mailer that record
+//! what would have been sent. The local runner and the simulator use these.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::{Account, Campaign, Channel, Chatbot, Message, MessageState, Property, Reservation, User};
+use serde::{Deserialize, Serialize};
+
+use crate::ports::{
+    ChannelSender, Clock, DispatchJob, EventBus, Mailer, Notification, ReservationChanged, ReservationRecord,
+    SendOutcome, SendRequest, Store, StoreError, StoreResult, WorkQueue,
+};
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave our maps half-written (every mutation is a
+    // single insert/replace), so a poisoned lock is still safe to use.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    accounts: BTreeMap<String, Account>,
+    users: BTreeMap<String, User>,
+    properties: BTreeMap<String, Property>,
+    chatbots: BTreeMap<String, Chatbot>,
+    campaigns: BTreeMap<String, Campaign>,
+    /// Key: `property_id/reservation_id`.
+    reservations: BTreeMap<String, ReservationRecord>,
+    remembered: BTreeMap<String, DateTime<Utc>>,
+    messages: BTreeMap<String, Message>,
+    /// Key: `channel:phone`.
+    opt_outs: BTreeSet<String>,
+    watermarks: BTreeMap<String, DateTime<Utc>>,
+    notifications: Vec<Notification>,
+    /// Due index: open and in-flight messages by due time. Derived; rebuilt on load.
+    #[serde(skip)]
+    due: BTreeSet<(DateTime<Utc>, String)>,
+    #[serde(skip)]
+    by_provider_id: BTreeMap<String, String>,
+}
+
+impl State {
+    fn index_message(&mut self, message: &Message) {
+        if message.state.is_open() || message.state == MessageState::Sending {
+            self.due.insert((message.due_at, message.id.clone()));
+        }
+        for attempt in &message.attempts {
+            if let Some(pid) = &attempt.provider_message_id {
+                self.by_provider_id.insert(pid.clone(), message.id.clone());
+            }
+        }
+    }
+    fn unindex_message(&mut self, message: &Message) {
+        self.due.remove(&(message.due_at, message.id.clone()));
+    }
+    fn rebuild_indexes(&mut self) {
+        let messages: Vec<Message> = self.messages.values().cloned().collect();
+        for message in &messages {
+            self.index_message(message);
+        }
+    }
+}
+
+fn reservation_key(property_id: &str, id: &str) -> String {
+    format!("{property_id}/{id}")
+}
+
+fn opt_out_key(channel: Channel, phone: &str) -> String {
+    format!("{}:{phone}", channel.as_str())
+}
+
+/// The embedded store. With a data directory, every write is persisted (snapshot written to a
+/// temporary file, then renamed) before it is acknowledged, so a restart loses nothing.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    file: Option<PathBuf>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// A store persisted in `dir/store.json` (created if missing).
+    pub fn open(dir: &std::path::Path) -> Result<MemoryStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+        let file = dir.join("store.json");
+        let mut state = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice::<State>(&bytes)
+                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", file.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(e) => return Err(StoreError::Unavailable(format!("{}: {e}", file.display()))),
+        };
+        state.rebuild_indexes();
+        Ok(MemoryStore { state: Mutex::new(state), file: Some(file) })
+    }
+
+    /// Whether nothing has been stored yet (for `--seed` into an empty data directory).
+    pub fn is_empty(&self) -> bool {
+        let state = lock(&self.state);
+        state.accounts.is_empty() && state.properties.is_empty() && state.campaigns.is_empty()
+    }
+
+    /// Every message (simulation output, tests).
+    pub fn all_messages(&self) -> Vec<Message> {
+        lock(&self.state).messages.values().cloned().collect()
+    }
+
+    /// Every reservation record (tests, simulation).
+    pub fn all_reservations(&self) -> Vec<ReservationRecord> {
+        lock(&self.state).reservations.values().cloned().collect()
+    }
+
+    fn write<R>(&self, change: impl FnOnce(&mut State) -> StoreResult<R>) -> StoreResult<R> {
+        let mut state = lock(&self.state);
+        let result = change(&mut state)?;
+        if let Some(file) = &self.file {
+            let bytes = serde_json::to_vec(&*state).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let tmp = file.with_extension("json.tmp");
+            std::fs::write(&tmp, bytes)
+                .and_then(|()| std::fs::rename(&tmp, file))
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", file.display())))?;
+        }
+        Ok(result)
+    }
+
+    fn read<R>(&self, query: impl FnOnce(&State) -> R) -> StoreResult<R> {
+        Ok(query(&lock(&self.state)))
+    }
+}
+
+fn account_of<'a, T>(items: &'a BTreeMap<String, T>, account_id: &str, owner: impl Fn(&T) -> Option<&str>) -> Vec<T>
+where
+    T: Clone + 'a,
+{
+    items.values().filter(|i| owner(i) == Some(account_id)).cloned().collect()
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn put_account(&self, account: &Account) -> StoreResult<()> {
+        self.write(|s| {
+            s.accounts.insert(account.id.clone(), account.clone());
+            Ok(())
+        })
+    }
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
+        self.read(|s| s.accounts.get(id).cloned())
+    }
+    async fn put_user(&self, user: &User) -> StoreResult<()> {
+        self.write(|s| {
+            s.users.insert(user.id.clone(), user.clone());
+            Ok(())
+        })
+    }
+    async fn get_user(&self, id: &str) -> StoreResult<Option<User>> {
+        self.read(|s| s.users.get(id).cloned())
+    }
+    async fn list_users(&self, account_id: &str) -> StoreResult<Vec<User>> {
+        self.read(|s| account_of(&s.users, account_id, |u| u.account_id.as_deref()))
+    }
+    async fn put_property(&self, property: &Property) -> StoreResult<()> {
+        self.write(|s| {
+            s.properties.insert(property.id.clone(), property.clone());
+            Ok(())
+        })
+    }
+    async fn get_property(&self, id: &str) -> StoreResult<Option<Property>> {
+        self.read(|s| s.properties.get(id).cloned())
+    }
+    async fn list_properties(&self, account_id: &str) -> StoreResult<Vec<Property>> {
+        self.read(|s| account_of(&s.properties, account_id, |p| p.account_id.as_deref()))
+    }
+    async fn put_chatbot(&self, chatbot: &Chatbot) -> StoreResult<()> {
+        self.write(|s| {
+            s.chatbots.insert(chatbot.id.clone(), chatbot.clone());
+            Ok(())
+        })
+    }
+    async fn get_chatbot(&self, id: &str) -> StoreResult<Option<Chatbot>> {
+        self.read(|s| s.chatbots.get(id).cloned())
+    }
+    async fn list_chatbots(&self, account_id: &str) -> StoreResult<Vec<Chatbot>> {
+        self.read(|s| account_of(&s.chatbots, account_id, |c| c.account_id.as_deref()))
+    }
+
+    async fn put_campaign(&self, campaign: &Campaign, expected_version: Option<u64>) -> StoreResult<()> {
+        self.write(|s| {
+            let current = s.campaigns.get(&campaign.id).map(|c| c.version);
+            if current != expected_version {
+                return Err(StoreError::Conflict(format!("campaign {} changed", campaign.id)));
+            }
+            s.campaigns.insert(campaign.id.clone(), campaign.clone());
+            Ok(())
+        })
+    }
+    async fn get_campaign(&self, id: &str) -> StoreResult<Option<Campaign>> {
+        self.read(|s| s.campaigns.get(id).cloned())
+    }
+    async fn list_campaigns(&self, account_id: &str) -> StoreResult<Vec<Campaign>> {
+        self.read(|s| s.campaigns.values().filter(|c| c.account_id == account_id).cloned().collect())
+    }
+    async fn campaigns_of_property(&self, property_id: &str) -> StoreResult<Vec<Campaign>> {
+        self.read(|s| s.campaigns.values().filter(|c| c.spec.property_id == property_id).cloned().collect())
+    }
+
+    async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>> {
+        self.read(|s| s.reservations.get(&reservation_key(property_id, id)).cloned())
+    }
+    async fn put_reservation(&self, record: &ReservationRecord, expected_version: Option<u64>) -> StoreResult<()> {
+        let r = &record.reservation;
+        let key = reservation_key(&r.property_id, &r.id);
+        self.write(|s| {
+            let current = s.reservations.get(&key).map(|c| c.version);
+            if current != expected_version {
+                return Err(StoreError::Conflict(format!("reservation {key} changed")));
+            }
+            s.reservations.insert(key, record.clone());
+            Ok(())
+        })
+    }
+    async fn reservations_in_unit(&self, property_id: &str, unit_id: &str) -> StoreResult<Vec<Reservation>> {
+        self.read(|s| {
+            s.reservations
+                .values()
+                .map(|r| &r.reservation)
+                .filter(|r| r.property_id == property_id && r.unit_id.as_deref() == Some(unit_id))
+                .cloned()
+                .collect()
+        })
+    }
+    async fn reservations_of_guest(
+        &self,
+        property_id: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> StoreResult<Vec<Reservation>> {
+        let email = email.map(str::to_lowercase);
+        self.read(|s| {
+            s.reservations
+                .values()
+                .map(|r| &r.reservation)
+                .filter(|r| r.property_id == property_id)
+                .filter(|r| {
+                    let same_email = email.is_some() && r.guest.email.as_deref().map(str::to_lowercase) == email;
+                    let same_phone = phone.is_some() && r.guest.phone.as_deref() == phone;
+                    same_email || same_phone
+                })
+                .cloned()
+                .collect()
+        })
+    }
+    async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate) -> StoreResult<Vec<Reservation>> {
+        self.read(|s| {
+            s.reservations
+                .values()
+                .map(|r| &r.reservation)
+                .filter(|r| r.property_id == property_id && r.check_out >= from)
+                .cloned()
+                .collect()
+        })
+    }
+
+    async fn remember(&self, key: &str, now: DateTime<Utc>, expires: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(|s| {
+            // An expired key is forgotten: the same work may happen again after its TTL.
+            let fresh = s.remembered.get(key).is_none_or(|until| *until < now);
+            if fresh {
+                s.remembered.insert(key.to_string(), expires);
+            }
+            Ok(fresh)
+        })
+    }
+
+    async fn get_message(&self, id: &str) -> StoreResult<Option<Message>> {
+        self.read(|s| s.messages.get(id).cloned())
+    }
+    async fn create_message(&self, message: &Message) -> StoreResult<bool> {
+        self.write(|s| {
+            if s.messages.contains_key(&message.id) {
+                return Ok(false);
+            }
+            s.index_message(message);
+            s.messages.insert(message.id.clone(), message.clone());
+            Ok(true)
+        })
+    }
+    async fn update_message(&self, message: &Message, expected_version: u64) -> StoreResult<()> {
+        self.write(|s| {
+            let Some(current) = s.messages.get(&message.id).cloned() else {
+                return Err(StoreError::Conflict(format!("message {} does not exist", message.id)));
+            };
+            if current.version != expected_version || message.version != expected_version + 1 {
+                return Err(StoreError::Conflict(format!("message {} changed", message.id)));
+            }
+            s.unindex_message(&current);
+            s.index_message(message);
+            s.messages.insert(message.id.clone(), message.clone());
+            Ok(())
+        })
+    }
+    async fn messages_of_reservation(&self, property_id: &str, reservation_id: &str) -> StoreResult<Vec<Message>> {
+        self.read(|s| {
+            s.messages
+                .values()
+                .filter(|m| m.property_id == property_id && m.reservation_id == reservation_id)
+                .cloned()
+                .collect()
+        })
+    }
+    async fn due_messages(&self, until: DateTime<Utc>) -> StoreResult<Vec<Message>> {
+        self.read(|s| {
+            s.due
+                .iter()
+                .take_while(|(due, _)| *due <= until)
+                .filter_map(|(_, id)| s.messages.get(id).cloned())
+                .collect()
+        })
+    }
+    async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>> {
+        self.read(|s| s.messages.values().filter(|m| m.campaign_id == campaign_id && m.state.is_open()).cloned().collect())
+    }
+    async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>> {
+        self.read(|s| s.by_provider_id.get(provider_message_id).and_then(|id| s.messages.get(id)).cloned())
+    }
+
+    async fn set_opt_out(&self, channel: Channel, phone: &str, opted_out: bool, _at: DateTime<Utc>) -> StoreResult<()> {
+        self.write(|s| {
+            let key = opt_out_key(channel, phone);
+            if opted_out {
+                s.opt_outs.insert(key);
+            } else {
+                s.opt_outs.remove(&key);
+            }
+            Ok(())
+        })
+    }
+    async fn is_opted_out(&self, channel: Channel, phone: &str) -> StoreResult<bool> {
+        self.read(|s| s.opt_outs.contains(&opt_out_key(channel, phone)))
+    }
+
+    async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        self.read(|s| s.watermarks.get(name).copied())
+    }
+    async fn advance_watermark(&self, name: &str, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(|s| {
+            if s.watermarks.get(name).copied() != from {
+                return Ok(false);
+            }
+            s.watermarks.insert(name.to_string(), to);
+            Ok(true)
+        })
+    }
+
+    async fn add_notification(&self, notification: &Notification) -> StoreResult<()> {
+        self.write(|s| {
+            s.notifications.push(notification.clone());
+            Ok(())
+        })
+    }
+    async fn list_notifications(&self, user_id: &str) -> StoreResult<Vec<Notification>> {
+        self.read(|s| s.notifications.iter().filter(|n| n.user_id == user_id).cloned().collect())
+    }
+    async fn mark_notification_read(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+        self.write(|s| {
+            let found = s.notifications.iter_mut().find(|n| n.user_id == user_id && n.id == id);
+            Ok(found.map(|n| n.read = true).is_some())
+        })
+    }
+}
+
+// ---------------------------------------------------------------- clock
+
+/// A clock the simulator moves by hand.
+pub struct VirtualClock(Mutex<DateTime<Utc>>);
+
+impl VirtualClock {
+    pub fn new(start: DateTime<Utc>) -> VirtualClock {
+        VirtualClock(Mutex::new(start))
+    }
+    pub fn set(&self, at: DateTime<Utc>) {
+        *lock(&self.0) = at;
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *lock(&self.0)
+    }
+}
+
+/// The real clock (local runner, Lambdas).
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+// ---------------------------------------------------------------- queue and bus
+
+/// In-memory work queue with delayed visibility.
+pub struct MemoryQueue {
+    jobs: Mutex<Vec<(DateTime<Utc>, u64, DispatchJob)>>,
+    clock: std::sync::Arc<dyn Clock>,
+    sequence: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryQueue {
+    pub fn new(clock: std::sync::Arc<dyn Clock>) -> MemoryQueue {
+        MemoryQueue { jobs: Mutex::new(Vec::new()), clock, sequence: std::sync::atomic::AtomicU64::new(0) }
+    }
+    /// Take every job visible at `now`, in the order queued.
+    pub fn take_ready(&self, now: DateTime<Utc>) -> Vec<DispatchJob> {
+        let mut jobs = lock(&self.jobs);
+        let (ready, waiting): (Vec<_>, Vec<_>) = jobs.drain(..).partition(|(visible, _, _)| *visible <= now);
+        *jobs = waiting;
+        let mut ready = ready;
+        ready.sort_by_key(|(visible, seq, _)| (*visible, *seq));
+        ready.into_iter().map(|(_, _, job)| job).collect()
+    }
+    pub fn len(&self) -> usize {
+        lock(&self.jobs).len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl WorkQueue for MemoryQueue {
+    async fn enqueue(&self, job: &DispatchJob, delay_seconds: u32) -> Result<(), String> {
+        let now = self.clock.now();
+        let visible = now + chrono::Duration::seconds(i64::from(delay_seconds));
+        let seq = self.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        lock(&self.jobs).push((visible, seq, job.clone()));
+        Ok(())
+    }
+}
+
+/// In-memory event bus: events wait until the runner hands them to the evaluator.
+#[derive(Default)]
+pub struct MemoryBus {
+    events: Mutex<VecDeque<ReservationChanged>>,
+}
+
+impl MemoryBus {
+    pub fn take_all(&self) -> Vec<ReservationChanged> {
+        lock(&self.events).drain(..).collect()
+    }
+}
+
+#[async_trait]
+impl EventBus for MemoryBus {
+    async fn publish(&self, event: &ReservationChanged) -> Result<(), String> {
+        lock(&self.events).push_back(event.clone());
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- outbox channel and mailer
+
+/// What the outbox recorded for one send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub at: DateTime<Utc>,
+    pub provider_message_id: String,
+    pub request: SendRequest,
+}
+
+/// A channel that records sends instead of calling a provider. Numbers in `rejects` are
+/// refused for good, as the provider would refuse a number that is not on the channel.
+/// Sends are idempotent by request key: the same key never produces a second record.
+pub struct OutboxChannel {
+    channel: Channel,
+    rejects: HashSet<String>,
+    clock: std::sync::Arc<dyn Clock>,
+    records: Mutex<Vec<OutboxRecord>>,
+    file: Option<PathBuf>,
+}
+
+impl OutboxChannel {
+    pub fn new(channel: Channel, rejects: impl IntoIterator<Item = String>, clock: std::sync::Arc<dyn Clock>) -> OutboxChannel {
+        OutboxChannel { channel, rejects: rejects.into_iter().collect(), clock, records: Mutex::new(Vec::new()), file: None }
+    }
+    /// Also append each record as a JSON line to `file`.
+    pub fn with_file(mut self, file: PathBuf) -> OutboxChannel {
+        self.file = Some(file);
+        self
+    }
+    pub fn records(&self) -> Vec<OutboxRecord> {
+        lock(&self.records).clone()
+    }
+}
+
+#[async_trait]
+impl ChannelSender for OutboxChannel {
+    async fn send(&self, request: &SendRequest) -> SendOutcome {
+        if self.rejects.contains(&request.to) {
+            let code = match self.channel {
+                Channel::Whatsapp => "131026",
+                Channel::Sms => "21211",
+            };
+            return SendOutcome::Rejected {
+                code: code.into(),
+                detail: "recipient cannot receive messages on this channel".into(),
+                opted_out: false,
+            };
+        }
+        let mut records = lock(&self.records);
+        if let Some(existing) = records.iter().find(|r| r.request.key == request.key) {
+            return SendOutcome::Accepted { provider_message_id: existing.provider_message_id.clone() };
+        }
+        let record = OutboxRecord {
+            at: self.clock.now(),
+            provider_message_id: format!("outbox-{}-{}", self.channel.as_str(), records.len() + 1),
+            request: request.clone(),
+        };
+        if let Some(file) = &self.file {
+            use std::io::Write;
+            let appended = serde_json::to_string(&record).map_err(std::io::Error::other).and_then(|line| {
+                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+                writeln!(f, "{line}")
+            });
+            if let Err(e) = appended {
+                return SendOutcome::Transient { code: "outbox_io".into(), detail: e.to_string(), retry_after_seconds: None };
+            }
+        }
+        let provider_message_id = record.provider_message_id.clone();
+        records.push(record);
+        SendOutcome::Accepted { provider_message_id }
+    }
+}
+
+/// One e-mail the mail outbox recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Records e-mails (and writes each to `dir/<n>.eml` when a directory is set).
+#[derive(Default)]
+pub struct MailOutbox {
+    mails: Mutex<Vec<Mail>>,
+    dir: Option<PathBuf>,
+}
+
+impl MailOutbox {
+    pub fn new(dir: Option<PathBuf>) -> MailOutbox {
+        MailOutbox { mails: Mutex::new(Vec::new()), dir }
+    }
+    pub fn mails(&self) -> Vec<Mail> {
+        lock(&self.mails).clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for MailOutbox {
+    async fn send_email(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        let mut mails = lock(&self.mails);
+        if let Some(dir) = &self.dir {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            let file = dir.join(format!("{:06}.eml", mails.len() + 1));
+            std::fs::write(&file, format!("To: {to}\nSubject: {subject}\n\n{body}\n")).map_err(|e| e.to_string())?;
+        }
+        mails.push(Mail { to: to.into(), subject: subject.into(), body: body.into() });
+        Ok(())
+    }
+}
