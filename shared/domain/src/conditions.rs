@@ -143,26 +143,25 @@ pub fn message_condition_holds(condition: &MessageCondition, ctx: &ConditionCont
             },
         },
         MessageCondition::AutoReviewEnabled { value } => {
-            let enabled =
-                matches!(r.source, Source::Airbnb | Source::Vrbo) && r.auto_review_enabled == Some(true);
+            let enabled = matches!(r.source, Source::Airbnb | Source::Vrbo) && r.auto_review_enabled == Some(true);
             enabled == *value
         }
         MessageCondition::ReviewSubmitted { value, min_ratings } => {
             let submitted = matches!(r.source, Source::Airbnb | Source::BookingCom | Source::Vrbo)
                 && r.review.as_ref().is_some_and(|review| {
                     review.submitted
-                        && min_ratings.iter().flatten().all(|(category, min)| {
-                            review.ratings.get(category).is_some_and(|rating| rating >= min)
-                        })
+                        && min_ratings
+                            .iter()
+                            .flatten()
+                            .all(|(category, min)| review.ratings.get(category).is_some_and(|rating| rating >= min))
                 });
             submitted == *value
         }
         MessageCondition::AuthorizationHold { value } => hold_outcome(r, PaymentKind::AuthorizationHold, *value),
         MessageCondition::SecurityDeposit { value } => hold_outcome(r, PaymentKind::SecurityDeposit, *value),
         MessageCondition::Payment { value } => {
-            let has = |status: PaymentStatus| {
-                r.payments.iter().any(|p| p.kind == PaymentKind::Payment && p.status == status)
-            };
+            let has =
+                |status: PaymentStatus| r.payments.iter().any(|p| p.kind == PaymentKind::Payment && p.status == status);
             match value {
                 PaymentOutcome::Succeeded => has(PaymentStatus::Succeeded),
                 PaymentOutcome::PendingAuthentication => has(PaymentStatus::PendingAuthentication),
@@ -274,22 +273,18 @@ pub fn available_nights(
                 && n.check_out > n.check_in
         })
     };
-    let before = || {
-        neighbours()
-            .filter(|n| n.check_in < r.check_in)
-            .map(|n| n.check_out)
-            .max()
-            .is_some_and(|prev_out| gap_qualifies(prev_out, (r.check_in - prev_out).num_days(), days, max_gap_nights))
-    };
-    let after = || {
-        neighbours()
-            .filter(|n| n.check_out > r.check_out)
-            .map(|n| n.check_in)
-            .min()
-            .is_some_and(|next_in| {
+    let before =
+        || {
+            neighbours().filter(|n| n.check_in < r.check_in).map(|n| n.check_out).max().is_some_and(|prev_out| {
+                gap_qualifies(prev_out, (r.check_in - prev_out).num_days(), days, max_gap_nights)
+            })
+        };
+    let after =
+        || {
+            neighbours().filter(|n| n.check_out > r.check_out).map(|n| n.check_in).min().is_some_and(|next_in| {
                 gap_qualifies(r.check_out, (next_in - r.check_out).num_days(), days, max_gap_nights)
             })
-    };
+        };
     match side {
         GapSide::Before => before(),
         GapSide::After => after(),
@@ -510,7 +505,7 @@ mod tests {
         };
         check(&[], false);
         // This reservation itself in the history is ignored.
-        check(&[r.clone()], false);
+        check(std::slice::from_ref(&r), false);
 
         let mut past = other("r-0", "2025-08-01", "2025-08-05", ReservationStatus::CheckedOut);
         // Neither e-mail nor phone match.
@@ -649,10 +644,9 @@ mod tests {
     #[test]
     fn authorization_hold_and_security_deposit() {
         use PaymentStatus::*;
-        for (kind, name) in [
-            (PaymentKind::AuthorizationHold, "authorization_hold"),
-            (PaymentKind::SecurityDeposit, "security_deposit"),
-        ] {
+        for (kind, name) in
+            [(PaymentKind::AuthorizationHold, "authorization_hold"), (PaymentKind::SecurityDeposit, "security_deposit")]
+        {
             let succeeded = cond(serde_json::json!({"type": name, "value": "succeeded"}));
             let failed = cond(serde_json::json!({"type": name, "value": "failed"}));
             let mut r = res();

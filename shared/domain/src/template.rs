@@ -122,11 +122,7 @@ impl Template {
                 return Err(malformed(body, open, "empty variable name"));
             }
             if !is_identifier(name) {
-                return Err(malformed(
-                    body,
-                    open,
-                    "a variable name is made of letters, digits and `_`",
-                ));
+                return Err(malformed(body, open, "a variable name is made of letters, digits and `_`"));
             }
             if !is_variable(name) {
                 return Err(TemplateError::UnknownVariable(name.to_string()));
@@ -171,8 +167,7 @@ impl Template {
             match segment {
                 Segment::Text(text) => out.push_str(text),
                 Segment::Var { name, default } => {
-                    let value =
-                        vars.get(name).or(default.as_deref()).ok_or_else(|| MissingVariable(name.clone()))?;
+                    let value = vars.get(name).or(default.as_deref()).ok_or_else(|| MissingVariable(name.clone()))?;
                     out.push_str(value);
                 }
             }
@@ -335,7 +330,10 @@ pub fn locale_for(language: &str) -> Option<Locale> {
         .trim()
         .split(['-', '_'])
         .skip(1)
-        .find(|s| (s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic())) || (s.len() == 3 && s.chars().all(|c| c.is_ascii_digit())))
+        .find(|s| {
+            (s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()))
+                || (s.len() == 3 && s.chars().all(|c| c.is_ascii_digit()))
+        })
         .map(str::to_ascii_uppercase);
     if let Some(region) = region
         && let Ok(locale) = Locale::try_from(format!("{primary}_{region}").as_str())
@@ -499,8 +497,10 @@ mod tests {
 
     #[test]
     fn numbered_parameters_for_whatsapp() {
-        let t = Template::parse("Hi {{guest_first_name}}, {{nights}} nights from {{check_in_date}}; bye {{guest_first_name}}")
-            .unwrap();
+        let t = Template::parse(
+            "Hi {{guest_first_name}}, {{nights}} nights from {{check_in_date}}; bye {{guest_first_name}}",
+        )
+        .unwrap();
         assert_eq!(t.numbered(), "Hi {{1}}, {{2}} nights from {{3}}; bye {{4}}");
         let v = vars(&[("guest_first_name", "Ana"), ("nights", "3"), ("check_in_date", "June 10, 2026")]);
         assert_eq!(t.render_parameters(&v).unwrap(), ["Ana", "3", "June 10, 2026", "Ana"]);
@@ -607,7 +607,9 @@ mod tests {
         r.currency = None;
         let mut p = property();
         let v = variables_for(&r, &p, "en");
-        for missing in ["eta", "etd", "unit_name", "guest_first_name", "guest_language", "hometown", "total_amount", "currency"] {
+        for missing in
+            ["eta", "etd", "unit_name", "guest_first_name", "guest_language", "hometown", "total_amount", "currency"]
+        {
             assert_eq!(v.get(missing), None, "{missing}");
         }
         assert_eq!(v.get("check_in_time"), Some("15:00"));
