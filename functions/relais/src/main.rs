@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod simulate_cmd;
 mod validate_cmd;
 
 #[derive(Parser)]
@@ -20,11 +21,15 @@ enum Command {
     /// Validate a campaign (a POST /campaigns body) or a whole scenario file: errors as JSON lines.
     /// Exit 0 valid, 1 invalid, 2 not JSON.
     Validate { file: PathBuf },
+    /// Replay a scenario (Appendix A.1) on a virtual clock; print every send and every final
+    /// message state as JSON lines. Without FILE, runs the shipped example scenario.
+    Simulate { file: Option<PathBuf> },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { file } => validate_cmd::run(&file),
+        Command::Simulate { file } => simulate_cmd::run(file.as_deref()),
     }
 }

@@ -482,19 +482,37 @@ pub struct OutboxChannel {
     channel: Channel,
     rejects: HashSet<String>,
     clock: std::sync::Arc<dyn Clock>,
-    records: Mutex<Vec<OutboxRecord>>,
+    /// Shared by the channels of one outbox, so that records keep the global send order.
+    records: std::sync::Arc<Mutex<Vec<OutboxRecord>>>,
     file: Option<PathBuf>,
 }
 
 impl OutboxChannel {
     pub fn new(channel: Channel, rejects: impl IntoIterator<Item = String>, clock: std::sync::Arc<dyn Clock>) -> OutboxChannel {
-        OutboxChannel { channel, rejects: rejects.into_iter().collect(), clock, records: Mutex::new(Vec::new()), file: None }
+        OutboxChannel {
+            channel,
+            rejects: rejects.into_iter().collect(),
+            clock,
+            records: std::sync::Arc::new(Mutex::new(Vec::new())),
+            file: None,
+        }
+    }
+    /// Another channel writing to the same outbox (records and file).
+    pub fn sibling(&self, channel: Channel, rejects: impl IntoIterator<Item = String>) -> OutboxChannel {
+        OutboxChannel {
+            channel,
+            rejects: rejects.into_iter().collect(),
+            clock: self.clock.clone(),
+            records: self.records.clone(),
+            file: self.file.clone(),
+        }
     }
     /// Also append each record as a JSON line to `file`.
     pub fn with_file(mut self, file: PathBuf) -> OutboxChannel {
         self.file = Some(file);
         self
     }
+    /// Every send of this outbox (all its channels), in send order.
     pub fn records(&self) -> Vec<OutboxRecord> {
         lock(&self.records).clone()
     }

@@ -6,7 +6,12 @@
 use std::sync::Arc;
 
 pub mod embedded;
+pub mod campaigns;
+pub mod engine;
+pub mod intake;
+pub mod local;
 pub mod ports;
+pub mod simulate;
 
 use ports::{ChannelSender, Clock, EventBus, Mailer, PmsVendors, Store, WorkQueue};
 

@@ -32,6 +32,13 @@ pub struct ReservationRecord {
     /// When the reservation was first confirmed (anchor of `relative` campaigns on `confirmation`).
     pub confirmed_at: Option<DateTime<Utc>>,
     pub version: u64,
+    /// Recent webhook event ids (duplicate deliveries answer 200 with no effect).
+    #[serde(default)]
+    pub event_ids: Vec<String>,
+    /// The `ReservationChanged` of the last stored change, until it is published (a crash
+    /// between storing and publishing is repaired by the PMS's retry).
+    #[serde(default)]
+    pub unpublished: Option<ReservationChanged>,
 }
 
 /// A console notification for a user (SPEC 2.4).

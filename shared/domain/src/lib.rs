@@ -3,11 +3,14 @@
 
 pub mod catalogue;
 pub mod conditions;
+pub mod intake;
 pub mod language;
 pub mod template;
 pub mod model;
+pub mod planner;
 pub mod scenario;
 pub mod sms;
 pub mod time;
+pub mod validate;
 
 pub use model::*;

@@ -1,0 +1,363 @@
+//! Campaign life cycle (SPEC 2.4): create, edit, submit, approve, reject, pause, resume,
+//! archive; with role checks, account scoping, notifications, and (re)planning of messages.
+
+use chrono::{DateTime, Utc};
+use relais_domain::validate::{FieldError, ValidationContext, validate_campaign};
+use relais_domain::{Campaign, CampaignStatus, User};
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::engine::{self, EngineError};
+use crate::ports::{Notification, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("invalid: {} error(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// A version mismatch (edit conflict) or an action the current state does not allow.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            other => ServiceError::Engine(EngineError::Store(other)),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The acting user, as authenticated (JWT claims) or named in a scenario.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+    pub account_id: String,
+}
+
+impl Actor {
+    pub async fn load(app: &App, user_id: &str) -> ServiceResult<Actor> {
+        let user = app.store.get_user(user_id).await?.ok_or_else(|| ServiceError::NotFound("user".into()))?;
+        let account_id = user.account_id.clone().ok_or_else(|| ServiceError::Forbidden("user has no account".into()))?;
+        Ok(Actor { user, account_id })
+    }
+}
+
+/// A campaign of the actor's account that the actor may see; another account's id is "not
+/// found", never data.
+pub async fn get_visible(app: &App, actor: &Actor, id: &str) -> ServiceResult<Campaign> {
+    let campaign = app.store.get_campaign(id).await?.filter(|c| c.account_id == actor.account_id);
+    match campaign {
+        Some(c) if actor.user.may_see_property(&c.spec.property_id) => Ok(c),
+        _ => Err(ServiceError::NotFound("campaign".into())),
+    }
+}
+
+pub async fn list_visible(app: &App, actor: &Actor) -> ServiceResult<Vec<Campaign>> {
+    let mut campaigns = app.store.list_campaigns(&actor.account_id).await?;
+    campaigns.retain(|c| actor.user.may_see_property(&c.spec.property_id));
+    campaigns.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+    Ok(campaigns)
+}
+
+fn require(allowed: bool, what: &str) -> ServiceResult<()> {
+    if allowed { Ok(()) } else { Err(ServiceError::Forbidden(format!("your role may not {what}"))) }
+}
+
+async fn validate(app: &App, actor: &Actor, body: &serde_json::Value) -> ServiceResult<relais_domain::CampaignSpec> {
+    let properties = app.store.list_properties(&actor.account_id).await?;
+    let chatbots = app.store.list_chatbots(&actor.account_id).await?;
+    let ctx = ValidationContext { user: &actor.user, properties: &properties, chatbots: &chatbots };
+    validate_campaign(body, &ctx).map_err(ServiceError::Invalid)
+}
+
+fn new_id(actor: &Actor, now: DateTime<Utc>, body: &serde_json::Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(actor.account_id.as_bytes());
+    hasher.update(actor.user.id.as_bytes());
+    hasher.update(now.timestamp_nanos_opt().unwrap_or_default().to_le_bytes());
+    hasher.update(body.to_string().as_bytes());
+    format!("cmp_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+/// Create a draft. `id` is set by scenarios; the API assigns one.
+pub async fn create(app: &App, actor: &Actor, body: &serde_json::Value, id: Option<String>) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_edit(), "create campaigns")?;
+    let spec = validate(app, actor, body).await?;
+    let now = app.clock.now();
+    let campaign = Campaign {
+        id: id.unwrap_or_else(|| new_id(actor, now, body)),
+        account_id: actor.account_id.clone(),
+        created_by: actor.user.id.clone(),
+        status: CampaignStatus::Draft,
+        rejection_reason: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        activated_at: None,
+        spec,
+    };
+    app.store.put_campaign(&campaign, None).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ServiceError::Conflict(format!("a campaign with id {} exists", campaign.id)),
+        other => other.into(),
+    })?;
+    Ok(campaign)
+}
+
+async fn save(app: &App, mut campaign: Campaign, expected_version: u64) -> ServiceResult<Campaign> {
+    campaign.version = expected_version + 1;
+    campaign.updated_at = app.clock.now();
+    app.store
+        .put_campaign(&campaign, Some(expected_version))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ServiceError::Conflict("the campaign changed since you read it".into()),
+            other => other.into(),
+        })?;
+    Ok(campaign)
+}
+
+fn check_version(campaign: &Campaign, expected: Option<u64>) -> ServiceResult<()> {
+    match expected {
+        Some(v) if v != campaign.version => Err(ServiceError::Conflict(format!(
+            "the campaign is at version {}, not {v}: reload it and apply your change again",
+            campaign.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Replace a campaign's definition. An active (or paused) campaign goes back to `pending`:
+/// changed content or targeting needs approval again.
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    body: &serde_json::Value,
+    expected_version: Option<u64>,
+) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_edit(), "edit campaigns")?;
+    let mut campaign = get_visible(app, actor, id).await?;
+    check_version(&campaign, expected_version)?;
+    if campaign.status == CampaignStatus::Archived {
+        return Err(ServiceError::Conflict("an archived campaign cannot be edited".into()));
+    }
+    let spec = validate(app, actor, body).await?;
+    if spec == campaign.spec {
+        return Ok(campaign);
+    }
+    let version = campaign.version;
+    let was_live = matches!(campaign.status, CampaignStatus::Active | CampaignStatus::Paused);
+    campaign.spec = spec;
+    if was_live {
+        campaign.status = CampaignStatus::Pending;
+    }
+    let campaign = save(app, campaign, version).await?;
+    if was_live {
+        notify_submission(app, actor, &campaign, "campaign_changed").await?;
+    }
+    if campaign.activated_at.is_some() {
+        engine::replan_campaign(app, &campaign, "campaign_changed").await?;
+    }
+    Ok(campaign)
+}
+
+async fn transition(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    expected_version: Option<u64>,
+    allowed_from: &[CampaignStatus],
+    to: CampaignStatus,
+) -> ServiceResult<Campaign> {
+    let mut campaign = get_visible(app, actor, id).await?;
+    check_version(&campaign, expected_version)?;
+    if !allowed_from.contains(&campaign.status) {
+        return Err(ServiceError::Conflict(format!(
+            "a {} campaign cannot become {}",
+            campaign.status.as_str(),
+            to.as_str()
+        )));
+    }
+    let version = campaign.version;
+    campaign.status = to;
+    if to == CampaignStatus::Active && campaign.activated_at.is_none() {
+        campaign.activated_at = Some(app.clock.now());
+    }
+    if to != CampaignStatus::Rejected {
+        campaign.rejection_reason = None;
+    }
+    save(app, campaign, version).await
+}
+
+pub async fn submit(app: &App, actor: &Actor, id: &str, expected_version: Option<u64>) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_edit(), "submit campaigns")?;
+    let campaign = transition(
+        app,
+        actor,
+        id,
+        expected_version,
+        &[CampaignStatus::Draft, CampaignStatus::Rejected],
+        CampaignStatus::Pending,
+    )
+    .await?;
+    notify_submission(app, actor, &campaign, "campaign_submitted").await?;
+    Ok(campaign)
+}
+
+pub async fn approve(app: &App, actor: &Actor, id: &str, expected_version: Option<u64>) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_approve(), "approve campaigns")?;
+    let campaign =
+        transition(app, actor, id, expected_version, &[CampaignStatus::Pending], CampaignStatus::Active).await?;
+    notify_creator(
+        app,
+        &campaign,
+        "campaign_approved",
+        format!("Campaign \"{}\" approved", campaign.spec.name),
+        format!(
+            "{} approved your campaign \"{}\". It is active and will send to guests as planned.",
+            display_name(&actor.user),
+            campaign.spec.name
+        ),
+    )
+    .await?;
+    engine::plan_campaign(app, &campaign).await?;
+    Ok(campaign)
+}
+
+pub async fn reject(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+    expected_version: Option<u64>,
+) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_approve(), "reject campaigns")?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::Invalid(vec![FieldError {
+            field: "reason".into(),
+            code: "required".into(),
+            message: "say why the campaign is rejected, so that its creator can fix it".into(),
+        }]));
+    }
+    let mut campaign =
+        transition(app, actor, id, expected_version, &[CampaignStatus::Pending], CampaignStatus::Rejected).await?;
+    let version = campaign.version;
+    campaign.rejection_reason = Some(reason.to_string());
+    let campaign = save(app, campaign, version).await?;
+    notify_creator(
+        app,
+        &campaign,
+        "campaign_rejected",
+        format!("Campaign \"{}\" rejected", campaign.spec.name),
+        format!(
+            "{} rejected your campaign \"{}\": {reason}. Edit it and submit it again.",
+            display_name(&actor.user),
+            campaign.spec.name
+        ),
+    )
+    .await?;
+    Ok(campaign)
+}
+
+pub async fn pause(app: &App, actor: &Actor, id: &str, expected_version: Option<u64>) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_edit(), "pause campaigns")?;
+    transition(app, actor, id, expected_version, &[CampaignStatus::Active], CampaignStatus::Paused).await
+}
+
+pub async fn resume(app: &App, actor: &Actor, id: &str, expected_version: Option<u64>) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_edit(), "resume campaigns")?;
+    let campaign =
+        transition(app, actor, id, expected_version, &[CampaignStatus::Paused], CampaignStatus::Active).await?;
+    engine::plan_campaign(app, &campaign).await?;
+    Ok(campaign)
+}
+
+pub async fn archive(app: &App, actor: &Actor, id: &str, expected_version: Option<u64>) -> ServiceResult<Campaign> {
+    require(actor.user.role.can_edit(), "archive campaigns")?;
+    let all = [
+        CampaignStatus::Draft,
+        CampaignStatus::Pending,
+        CampaignStatus::Active,
+        CampaignStatus::Rejected,
+        CampaignStatus::Paused,
+    ];
+    let campaign = transition(app, actor, id, expected_version, &all, CampaignStatus::Archived).await?;
+    engine::cancel_open_messages(app, &campaign.id, "campaign_archived").await?;
+    Ok(campaign)
+}
+
+fn display_name(user: &User) -> String {
+    user.name.clone().unwrap_or_else(|| user.id.clone())
+}
+
+async fn notify_submission(app: &App, actor: &Actor, campaign: &Campaign, kind: &str) -> ServiceResult<()> {
+    let changed = kind == "campaign_changed";
+    let title = if changed {
+        format!("Campaign \"{}\" changed: approval needed again", campaign.spec.name)
+    } else {
+        format!("Campaign \"{}\" submitted for approval", campaign.spec.name)
+    };
+    let body = format!(
+        "{} {} the campaign \"{}\". It waits for an approver; it sends nothing until it is approved.",
+        display_name(&actor.user),
+        if changed { "changed" } else { "submitted" },
+        campaign.spec.name
+    );
+    notify_creator(app, campaign, kind, title.clone(), body.clone()).await?;
+    // Approvers see what waits for them in their console.
+    let approvers = app.store.list_users(&campaign.account_id).await?;
+    for approver in approvers.iter().filter(|u| u.role.can_approve() && u.id != campaign.created_by) {
+        let body = format!("{body} Review it and approve or reject it.");
+        add_notification(app, campaign, &approver.id, "approval_requested", title.clone(), body).await?;
+    }
+    Ok(())
+}
+
+async fn notify_creator(app: &App, campaign: &Campaign, kind: &str, title: String, body: String) -> ServiceResult<()> {
+    add_notification(app, campaign, &campaign.created_by, kind, title.clone(), body.clone()).await?;
+    if let Some(user) = app.store.get_user(&campaign.created_by).await?
+        && user.email_notifications
+        && let Some(email) = user.email.as_deref()
+    {
+        // A mail failure must not undo the life-cycle change; it is logged (without the address).
+        if let Err(e) = app.mailer.send_email(email, &title, &body).await {
+            tracing::warn!(campaign_id = %campaign.id, error = %e, "notification e-mail not sent");
+        }
+    }
+    Ok(())
+}
+
+async fn add_notification(
+    app: &App,
+    campaign: &Campaign,
+    user_id: &str,
+    kind: &str,
+    title: String,
+    body: String,
+) -> ServiceResult<()> {
+    let now = app.clock.now();
+    let id = format!("ntf_{}_{}_{}_{}", campaign.id, kind, campaign.version, user_id);
+    let notification = Notification {
+        id,
+        account_id: campaign.account_id.clone(),
+        user_id: user_id.to_string(),
+        at: now,
+        kind: kind.to_string(),
+        campaign_id: campaign.id.clone(),
+        title,
+        body,
+        read: false,
+    };
+    app.store.add_notification(&notification).await?;
+    Ok(())
+}

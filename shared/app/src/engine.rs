@@ -1,0 +1,598 @@
+//! The engine's services (SPEC 3): the evaluator (reservation changed -> plan messages), the
+//! sweep (what is due -> dispatch jobs), the dispatcher (claim, decide, send with fallback,
+//! record exactly once) and provider status updates.
+//!
+//! Every decision is made by the pure domain (`relais_domain::planner`); these functions only
+//! read, call it, and write back with conditional writes. The loser of a race does nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use relais_domain::conditions::ConditionContext;
+use relais_domain::planner::{
+    self, DueContext, DueDecision, PlanAction, Rendered, ReservationView,
+};
+use relais_domain::{
+    Attempt, Campaign, Channel, Chatbot, Message, MessageCondition, MessageState, Property, Reservation,
+    ReservationStatus,
+};
+use serde::Serialize;
+
+use crate::App;
+use crate::ports::{
+    DispatchJob, DispatchReason, ReservationChanged, ReservationRecord, SendOutcome, SendRequest, StoreError,
+};
+
+/// Transient provider errors are retried this many times before the fallback (or `failed`).
+pub const MAX_TRANSIENT_RETRIES: u32 = 5;
+/// A claim older than this with no recorded outcome means a dispatcher died mid-send.
+pub const SEND_LEASE_MINUTES: i64 = 15;
+/// The sweep's watermark name.
+pub const SWEEP_WATERMARK: &str = "sweep";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("queue or bus unavailable: {0}")]
+    Transport(String),
+}
+
+pub type EngineResult<T> = Result<T, EngineError>;
+
+// ---------------------------------------------------------------- evaluator
+
+/// A reservation changed: plan every campaign of its property for it, cancel what a
+/// cancellation voids, and dispatch what is due now (including pending messages whose
+/// conditions may now hold).
+pub async fn on_reservation_changed(app: &App, event: &ReservationChanged) -> EngineResult<()> {
+    let now = app.clock.now();
+    let Some(property) = app.store.get_property(&event.property_id).await? else {
+        return Ok(());
+    };
+    let Some(record) = app.store.get_reservation(&event.property_id, &event.reservation_id).await? else {
+        return Ok(());
+    };
+    let campaigns = app.store.campaigns_of_property(&property.id).await?;
+    let messages = app.store.messages_of_reservation(&property.id, &record.reservation.id).await?;
+    for campaign in campaigns.iter().filter(|c| planner::campaign_plans(c)) {
+        plan_and_apply(app, campaign, &property, &record, &messages, now).await?;
+    }
+    dispatch_due_of_reservation(app, &property.id, &record.reservation.id, now).await
+}
+
+/// Plan one campaign for one reservation and store the result.
+pub async fn plan_and_apply(
+    app: &App,
+    campaign: &Campaign,
+    property: &Property,
+    record: &ReservationRecord,
+    messages: &[Message],
+    now: DateTime<Utc>,
+) -> EngineResult<()> {
+    let mine: Vec<Message> = messages.iter().filter(|m| m.campaign_id == campaign.id).cloned().collect();
+    let actions = if record.reservation.status == ReservationStatus::Canceled && !campaign.spec.targets_canceled() {
+        planner::cancel_for_reservation(campaign, &mine, now)
+    } else {
+        let view = view_of(record);
+        planner::plan(campaign, property, &view, &mine, now)
+    };
+    apply(app, actions).await
+}
+
+fn view_of(record: &ReservationRecord) -> ReservationView<'_> {
+    ReservationView {
+        reservation: &record.reservation,
+        transitions: &record.transitions,
+        confirmed_at: record.confirmed_at,
+    }
+}
+
+async fn apply(app: &App, actions: Vec<PlanAction>) -> EngineResult<()> {
+    for action in actions {
+        match action {
+            PlanAction::Create(message) => {
+                // Deterministic ids: a concurrent evaluator creating the same message loses here.
+                app.store.create_message(&message).await?;
+            }
+            PlanAction::Update { mut message, expected_version } => {
+                message.version = expected_version + 1;
+                match app.store.update_message(&message, expected_version).await {
+                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn dispatch_due_of_reservation(app: &App, property_id: &str, reservation_id: &str, now: DateTime<Utc>) -> EngineResult<()> {
+    let messages = app.store.messages_of_reservation(property_id, reservation_id).await?;
+    for message in messages.iter().filter(|m| m.state.is_open() && m.due_at <= now) {
+        enqueue(app, &message.id, DispatchReason::Due, 0).await?;
+    }
+    Ok(())
+}
+
+async fn enqueue(app: &App, message_id: &str, reason: DispatchReason, delay_seconds: u32) -> EngineResult<()> {
+    let job = DispatchJob { message_id: message_id.to_string(), reason };
+    app.queue.enqueue(&job, delay_seconds).await.map_err(EngineError::Transport)
+}
+
+/// A campaign became active (approved or resumed) or changed: plan it for every reservation
+/// of its property that is not over yet.
+pub async fn plan_campaign(app: &App, campaign: &Campaign) -> EngineResult<()> {
+    let now = app.clock.now();
+    let Some(property) = app.store.get_property(&campaign.spec.property_id).await? else {
+        return Ok(());
+    };
+    let today = relais_domain::time::local_date(property.time_zone, now);
+    let from = today - Duration::days(planner::CHECK_OUT_ANCHORED_VALIDITY_DAYS + 1);
+    for reservation in app.store.reservations_checking_out_from(&property.id, from).await? {
+        let Some(record) = app.store.get_reservation(&property.id, &reservation.id).await? else {
+            continue;
+        };
+        let messages = app.store.messages_of_reservation(&property.id, &reservation.id).await?;
+        plan_and_apply(app, campaign, &property, &record, &messages, now).await?;
+        dispatch_due_of_reservation(app, &property.id, &reservation.id, now).await?;
+    }
+    Ok(())
+}
+
+/// A campaign's targeting changed: open messages are re-planned from scratch (voided, then
+/// planned again with the new definition).
+pub async fn replan_campaign(app: &App, campaign: &Campaign, reason: &str) -> EngineResult<()> {
+    let now = app.clock.now();
+    for message in app.store.open_messages_of_campaign(&campaign.id).await? {
+        if message.state == MessageState::Scheduled {
+            let mut updated = message.clone();
+            updated.transition(now, MessageState::Canceled, Some(reason.to_string()));
+            apply(app, vec![PlanAction::Update { message: updated, expected_version: message.version }]).await?;
+        }
+    }
+    plan_campaign(app, campaign).await
+}
+
+/// Void every open message of a campaign (archive).
+pub async fn cancel_open_messages(app: &App, campaign_id: &str, reason: &str) -> EngineResult<()> {
+    let now = app.clock.now();
+    for message in app.store.open_messages_of_campaign(campaign_id).await? {
+        let mut updated = message.clone();
+        updated.transition(now, MessageState::Canceled, Some(reason.to_string()));
+        apply(app, vec![PlanAction::Update { message: updated, expected_version: message.version }]).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- sweep
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub enqueued: usize,
+    pub resolved_interrupted: usize,
+}
+
+/// Find what is due (new slots and relative times, pending messages to re-check, expiries)
+/// and queue dispatch jobs. Reads only due messages (an index by due time), never all
+/// reservations. A late or failed sweep loses nothing: everything due at or before now is
+/// found, however long ago it came due; the claim in the dispatcher makes overlaps harmless.
+pub async fn run_sweep(app: &App) -> EngineResult<SweepReport> {
+    let now = app.clock.now();
+    let from = app.store.get_watermark(SWEEP_WATERMARK).await?;
+    let mut report = SweepReport { from, to: Some(now), ..SweepReport::default() };
+    for message in app.store.due_messages(now).await? {
+        if message.state == MessageState::Sending {
+            if resolve_interrupted(app, &message, now).await? {
+                report.resolved_interrupted += 1;
+            }
+            continue;
+        }
+        enqueue(app, &message.id, DispatchReason::Due, 0).await?;
+        report.enqueued += 1;
+    }
+    // Only moves forward; a sweep that lost the race leaves the newer watermark alone.
+    if from.is_none_or(|f| f < now) {
+        app.store.advance_watermark(SWEEP_WATERMARK, from, now).await?;
+    }
+    tracing::info!(enqueued = report.enqueued, interrupted = report.resolved_interrupted, "sweep done");
+    Ok(report)
+}
+
+/// A claim whose dispatcher died before recording the outcome. Whether the provider got the
+/// message is unknown, and sending again could send twice: the message is closed as failed.
+async fn resolve_interrupted(app: &App, message: &Message, now: DateTime<Utc>) -> EngineResult<bool> {
+    let claimed_at = message.timeline.last().map_or(message.due_at, |t| t.at);
+    if now - claimed_at < Duration::minutes(SEND_LEASE_MINUTES) {
+        return Ok(false);
+    }
+    let mut updated = message.clone();
+    updated.transition(now, MessageState::Failed, Some("send_outcome_unknown".into()));
+    updated.version = message.version + 1;
+    match app.store.update_message(&updated, message.version).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- dispatcher
+
+/// Everything read to decide about one message.
+struct Loaded {
+    campaign: Campaign,
+    property: Property,
+    chatbot: Chatbot,
+    record: ReservationRecord,
+    guest_history: Vec<Reservation>,
+    unit_reservations: Vec<Reservation>,
+}
+
+async fn load(app: &App, message: &Message) -> EngineResult<Option<Loaded>> {
+    let Some(campaign) = app.store.get_campaign(&message.campaign_id).await? else {
+        return Ok(None);
+    };
+    let Some(property) = app.store.get_property(&message.property_id).await? else {
+        return Ok(None);
+    };
+    let Some(chatbot) = app.store.get_chatbot(&campaign.spec.chatbot_id).await? else {
+        return Ok(None);
+    };
+    let Some(record) = app.store.get_reservation(&message.property_id, &message.reservation_id).await? else {
+        return Ok(None);
+    };
+    // Neighbour and history reads only when a condition needs them (they are queries).
+    let needs = |f: fn(&MessageCondition) -> bool| campaign.spec.message_conditions.iter().any(f);
+    let guest = &record.reservation.guest;
+    let guest_history = if needs(|c| matches!(c, MessageCondition::ReturningGuest { .. })) {
+        app.store.reservations_of_guest(&property.id, guest.email.as_deref(), guest.phone.as_deref()).await?
+    } else {
+        Vec::new()
+    };
+    let unit_reservations = match (&record.reservation.unit_id, needs(|c| matches!(c, MessageCondition::AvailableNights { .. }))) {
+        (Some(unit), true) => app.store.reservations_in_unit(&property.id, unit).await?,
+        _ => Vec::new(),
+    };
+    Ok(Some(Loaded { campaign, property, chatbot, record, guest_history, unit_reservations }))
+}
+
+/// Handle one dispatch job. `Err` means "try again later" (the queue redelivers); every
+/// outcome that is decided is recorded with a conditional write, so a redelivered job finds
+/// the message already handled and does nothing.
+pub async fn dispatch(app: &App, job: &DispatchJob) -> EngineResult<()> {
+    let now = app.clock.now();
+    let Some(message) = app.store.get_message(&job.message_id).await? else {
+        return Ok(());
+    };
+    let Some(loaded) = load(app, &message).await? else {
+        return Ok(());
+    };
+    match job.reason {
+        DispatchReason::Due | DispatchReason::Retry => dispatch_due(app, message, &loaded, now).await,
+        DispatchReason::Fallback => dispatch_fallback(app, message, &loaded, now).await,
+    }
+}
+
+async fn dispatch_due(app: &App, message: Message, loaded: &Loaded, now: DateTime<Utc>) -> EngineResult<()> {
+    let reservation = &loaded.record.reservation;
+    let phone = reservation.guest.phone.clone().unwrap_or_default();
+    let mut opted_out = std::collections::BTreeMap::new();
+    for channel in [Channel::Whatsapp, Channel::Sms] {
+        let out = !phone.is_empty() && app.store.is_opted_out(channel, &phone).await?;
+        opted_out.insert(channel, out);
+    }
+    let is_opted_out = |channel: Channel| opted_out.get(&channel).copied().unwrap_or(false);
+    let ctx = DueContext {
+        campaign: &loaded.campaign,
+        property: &loaded.property,
+        chatbot: &loaded.chatbot,
+        view: view_of(&loaded.record),
+        conditions: ConditionContext {
+            reservation,
+            property: &loaded.property,
+            guest_history: &loaded.guest_history,
+            unit_reservations: &loaded.unit_reservations,
+        },
+        message: &message,
+        opted_out: &is_opted_out,
+        now,
+    };
+    let decision = planner::decide_due(&ctx);
+    let mut updated = message.clone();
+    match decision {
+        DueDecision::Nothing => return Ok(()),
+        DueDecision::Reschedule(at) => {
+            updated.due_at = at;
+            updated.transition(now, MessageState::Scheduled, Some("rescheduled:campaign_not_active".into()));
+        }
+        DueDecision::Pending(reason) => {
+            if message.state == MessageState::Pending && message.reason.as_deref() == Some(reason.as_str()) {
+                return Ok(()); // still held for the same reason: nothing new to record
+            }
+            updated.transition(now, MessageState::Pending, Some(reason));
+        }
+        DueDecision::Skip(reason) => updated.transition(now, MessageState::Skipped, Some(reason)),
+        DueDecision::Expire => updated.transition(now, MessageState::Expired, Some(planner::REASON_EXPIRED.into())),
+        DueDecision::Cancel(reason) => updated.transition(now, MessageState::Canceled, Some(reason)),
+        DueDecision::Send(rendered) => return send(app, message, loaded, rendered, now).await,
+    }
+    write(app, &mut updated, message.version).await.map(|_| ())
+}
+
+/// Conditional write of a changed message; `false` when another worker changed it first.
+async fn write(app: &App, message: &mut Message, expected_version: u64) -> EngineResult<bool> {
+    message.version = expected_version + 1;
+    match app.store.update_message(message, expected_version).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn sender_of(chatbot: &Chatbot, channel: Channel) -> String {
+    match channel {
+        Channel::Whatsapp => chatbot.whatsapp.as_ref().map(|w| w.phone_number_id.clone()).unwrap_or_default(),
+        Channel::Sms => chatbot.sms.as_ref().map(|s| s.sender.clone()).unwrap_or_default(),
+    }
+}
+
+/// WhatsApp template name for a campaign and language (`a-z0-9_`).
+pub fn template_name(campaign_id: &str, language: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+    };
+    format!("relais_{}_{}", clean(campaign_id), clean(language))
+}
+
+/// Claim the message, call the channel, record the outcome. The claim (state `sending`,
+/// version + 1) is the single point that makes a send exactly-once: whoever loses it stops.
+async fn send(app: &App, message: Message, loaded: &Loaded, rendered: Rendered, now: DateTime<Utc>) -> EngineResult<()> {
+    let mut claimed = message.clone();
+    claimed.language = Some(rendered.language.clone());
+    claimed.channel = Some(rendered.channel);
+    claimed.transition(now, MessageState::Sending, None);
+    if !write(app, &mut claimed, message.version).await? {
+        return Ok(());
+    }
+    let outcome = call_channel(app, &claimed, loaded, &rendered).await;
+    record_outcome(app, claimed, loaded, rendered, outcome, now).await
+}
+
+async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &Rendered) -> SendOutcome {
+    let request = SendRequest {
+        key: format!("{}:{}", message.id, rendered.channel.as_str()),
+        channel: rendered.channel,
+        to: rendered.to.clone(),
+        from: sender_of(&loaded.chatbot, rendered.channel),
+        language: rendered.language.clone(),
+        body: rendered.body.clone(),
+        template_name: (rendered.channel == Channel::Whatsapp).then(|| template_name(&loaded.campaign.id, &rendered.language)),
+        parameters: rendered.parameters.clone(),
+        status_callback: app.config.public_url.as_ref().map(|u| match rendered.channel {
+            Channel::Whatsapp => format!("{u}/webhooks/whatsapp"),
+            Channel::Sms => format!("{u}/webhooks/twilio/status"),
+        }),
+    };
+    match rendered.channel {
+        Channel::Whatsapp => app.whatsapp.send(&request).await,
+        Channel::Sms => app.sms.send(&request).await,
+    }
+}
+
+fn fallback_available(campaign: &Campaign, chatbot: &Chatbot, message: &Message, failed: Channel) -> Option<Channel> {
+    let fallback = campaign.spec.channel.fallback?;
+    let eligible = failed == campaign.spec.channel.primary
+        && fallback != failed
+        && chatbot.owns(fallback)
+        && !message.attempts.iter().any(|a| a.channel == fallback);
+    eligible.then_some(fallback)
+}
+
+async fn record_outcome(
+    app: &App,
+    claimed: Message,
+    loaded: &Loaded,
+    rendered: Rendered,
+    outcome: SendOutcome,
+    now: DateTime<Utc>,
+) -> EngineResult<()> {
+    let mut updated = claimed.clone();
+    let channel = rendered.channel;
+    match outcome {
+        SendOutcome::Accepted { provider_message_id } => {
+            updated.attempts.push(Attempt {
+                channel,
+                at: now,
+                provider_message_id: Some(provider_message_id),
+                status: MessageState::Sent,
+                error: None,
+            });
+            updated.retries = 0;
+            updated.transition(now, MessageState::Sent, rendered.reason.clone());
+            tracing::info!(message_id = %updated.id, channel = channel.as_str(), "message sent");
+            write(app, &mut updated, claimed.version).await?;
+        }
+        SendOutcome::Rejected { code, detail: _, opted_out } => {
+            if opted_out && let Some(phone) = loaded.record.reservation.guest.phone.as_deref() {
+                app.store.set_opt_out(channel, phone, true, now).await?;
+            }
+            updated.attempts.push(Attempt { channel, at: now, provider_message_id: None, status: MessageState::Failed, error: Some(code.clone()) });
+            let failure = format!("{}_failed", channel.as_str());
+            updated.transition(now, MessageState::Failed, Some(format!("{failure}:{code}")));
+            tracing::info!(message_id = %updated.id, channel = channel.as_str(), code = %code, "send refused");
+            if write(app, &mut updated, claimed.version).await?
+                && fallback_available(&loaded.campaign, &loaded.chatbot, &updated, channel).is_some()
+            {
+                return Box::pin(dispatch_fallback(app, updated, loaded, now)).await;
+            }
+        }
+        SendOutcome::Transient { code, detail: _, retry_after_seconds } => {
+            updated.retries += 1;
+            let delay = retry_delay_seconds(updated.retries, retry_after_seconds, &updated.id);
+            match delay {
+                Some(delay) => {
+                    updated.due_at = now + Duration::seconds(i64::from(delay));
+                    updated.transition(now, MessageState::Scheduled, Some(format!("retrying:{code}")));
+                    if write(app, &mut updated, claimed.version).await? {
+                        enqueue(app, &updated.id, DispatchReason::Retry, delay).await?;
+                    }
+                }
+                None => {
+                    updated.attempts.push(Attempt { channel, at: now, provider_message_id: None, status: MessageState::Failed, error: Some(code.clone()) });
+                    updated.transition(now, MessageState::Failed, Some(format!("{}_failed:{code}", channel.as_str())));
+                    if write(app, &mut updated, claimed.version).await?
+                        && fallback_available(&loaded.campaign, &loaded.chatbot, &updated, channel).is_some()
+                    {
+                        return Box::pin(dispatch_fallback(app, updated, loaded, now)).await;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exponential backoff with deterministic jitter, capped at SQS's 15-minute delay; `None`
+/// once the retries are spent.
+pub fn retry_delay_seconds(retries: u32, retry_after: Option<u32>, key: &str) -> Option<u32> {
+    if retries > MAX_TRANSIENT_RETRIES {
+        return None;
+    }
+    let base = 30u32.saturating_mul(1 << retries.min(5));
+    let jitter = key.bytes().fold(retries, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % (base / 2 + 1);
+    Some(retry_after.unwrap_or(0).max(base + jitter).min(900))
+}
+
+/// Send the fallback channel's version once, after the primary failed for good (at send time
+/// or reported later by the provider).
+async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: DateTime<Utc>) -> EngineResult<()> {
+    let Some(failed) = message.attempts.last().map(|a| a.channel) else {
+        return Ok(());
+    };
+    if message.state != MessageState::Failed {
+        return Ok(());
+    }
+    let Some(fallback) = fallback_available(&loaded.campaign, &loaded.chatbot, &message, failed) else {
+        return Ok(());
+    };
+    let reservation = &loaded.record.reservation;
+    let Some(phone) = reservation.guest.phone.as_deref() else {
+        return Ok(());
+    };
+    let mut updated = message.clone();
+    if app.store.is_opted_out(fallback, phone).await? {
+        updated.transition(now, MessageState::Failed, Some(format!("{}_failed;fallback_{}", failed.as_str(), planner::REASON_OPTED_OUT)));
+        write(app, &mut updated, message.version).await?;
+        return Ok(());
+    }
+    match planner::render(&loaded.campaign, &loaded.property, reservation, fallback, phone) {
+        Ok(mut rendered) => {
+            rendered.reason = Some(format!("fallback_after:{}_failed", failed.as_str()));
+            send(app, message, loaded, rendered, now).await
+        }
+        Err(missing) => {
+            updated.transition(now, MessageState::Failed, Some(format!("{}_failed;fallback_missing_variable:{missing}", failed.as_str())));
+            write(app, &mut updated, message.version).await.map(|_| ())
+        }
+    }
+}
+
+// ---------------------------------------------------------------- provider statuses
+
+/// A delivery status a provider reported for one of our sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub provider_message_id: String,
+    /// `Sent`, `Delivered`, `Read` or `Failed`.
+    pub status: MessageState,
+    pub error_code: Option<String>,
+    /// The recipient opted out or blocked the business (from the error code).
+    pub opted_out: bool,
+}
+
+fn rank(state: MessageState) -> u8 {
+    match state {
+        MessageState::Sent => 1,
+        MessageState::Delivered => 2,
+        MessageState::Read => 3,
+        _ => 0,
+    }
+}
+
+/// Apply a provider status. Statuses may arrive late, repeated or out of order: a message
+/// never goes backwards (`sent` < `delivered` < `read`), a repeated status changes nothing,
+/// and `failed` of the primary channel triggers the fallback once.
+pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> {
+    let now = app.clock.now();
+    let Some(message) = app.store.message_by_provider_id(&update.provider_message_id).await? else {
+        tracing::info!("status for an unknown provider message id ignored");
+        return Ok(());
+    };
+    let Some(index) = message
+        .attempts
+        .iter()
+        .position(|a| a.provider_message_id.as_deref() == Some(update.provider_message_id.as_str()))
+    else {
+        return Ok(());
+    };
+    let attempt = &message.attempts[index];
+    let is_latest = index + 1 == message.attempts.len();
+    let mut updated = message.clone();
+    match update.status {
+        MessageState::Failed => {
+            // A failure after delivery or read is not believable; a repeated one changes nothing.
+            if attempt.status != MessageState::Sent {
+                return Ok(());
+            }
+            let channel = attempt.channel;
+            updated.attempts[index].status = MessageState::Failed;
+            updated.attempts[index].error = update.error_code.clone();
+            if update.opted_out && let Some(phone) = load_phone(app, &message).await? {
+                app.store.set_opt_out(channel, &phone, true, now).await?;
+            }
+            if is_latest {
+                let code = update.error_code.as_deref().map(|c| format!(":{c}")).unwrap_or_default();
+                updated.transition(now, MessageState::Failed, Some(format!("{}_failed{code}", channel.as_str())));
+            }
+            if write(app, &mut updated, message.version).await? && is_latest {
+                enqueue(app, &updated.id, DispatchReason::Fallback, 0).await?;
+            }
+        }
+        status if rank(status) > 0 => {
+            if rank(status) <= rank(attempt.status) {
+                return Ok(());
+            }
+            updated.attempts[index].status = status;
+            if is_latest && rank(status) > rank(message.state) {
+                let reason = message.reason.clone();
+                updated.transition(now, status, reason);
+            }
+            write(app, &mut updated, message.version).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn load_phone(app: &App, message: &Message) -> EngineResult<Option<String>> {
+    Ok(app
+        .store
+        .get_reservation(&message.property_id, &message.reservation_id)
+        .await?
+        .and_then(|r| r.reservation.guest.phone))
+}
+
+/// Inbound guest message: STOP-like keywords opt the number out of that channel, START-like
+/// ones opt it back in.
+pub async fn apply_guest_reply(app: &App, channel: Channel, from: &str, body: &str) -> EngineResult<()> {
+    let now = app.clock.now();
+    let keyword = body.trim().to_ascii_uppercase();
+    const STOP: [&str; 7] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"];
+    const START: [&str; 4] = ["START", "YES", "UNSTOP", "OPTIN"];
+    if STOP.contains(&keyword.as_str()) {
+        app.store.set_opt_out(channel, from, true, now).await?;
+    } else if START.contains(&keyword.as_str()) {
+        app.store.set_opt_out(channel, from, false, now).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The whole product in one process on embedded adapters: the event bus feeds the evaluator
+//! and the work queue feeds the dispatcher, in the same process, exactly as EventBridge -> SQS
+//! -> Lambda do in AWS. Used by `relais simulate` (virtual clock) and `relais serve`.
+
+use std::sync::Arc;
+
+use relais_domain::Channel;
+
+use crate::embedded::{MailOutbox, MemoryBus, MemoryQueue, MemoryStore, OutboxChannel};
+use crate::engine::{self, EngineResult};
+use crate::ports::{ChannelSender, Clock, PmsVendors};
+use crate::{App, AppConfig};
+
+/// An [`App`] on embedded adapters, plus handles on them.
+pub struct LocalRuntime {
+    pub app: App,
+    pub store: Arc<MemoryStore>,
+    pub bus: Arc<MemoryBus>,
+    pub queue: Arc<MemoryQueue>,
+    pub outbox: Arc<OutboxChannel>,
+    pub mail: Arc<MailOutbox>,
+}
+
+/// What the local runtime is built from.
+pub struct LocalParts {
+    pub store: Arc<MemoryStore>,
+    pub clock: Arc<dyn Clock>,
+    pub outbox: OutboxChannel,
+    /// Real channels when configured (SPEC 5.1); the outbox otherwise.
+    pub whatsapp: Option<Arc<dyn ChannelSender>>,
+    pub sms: Option<Arc<dyn ChannelSender>>,
+    pub mail: MailOutbox,
+    pub vendors: Option<Arc<dyn PmsVendors>>,
+    pub config: AppConfig,
+    pub whatsapp_rejects: Vec<String>,
+    pub sms_rejects: Vec<String>,
+}
+
+impl LocalRuntime {
+    pub fn new(parts: LocalParts) -> LocalRuntime {
+        let bus = Arc::new(MemoryBus::default());
+        let queue = Arc::new(MemoryQueue::new(parts.clock.clone()));
+        let whatsapp_outbox = parts.outbox.sibling(Channel::Whatsapp, parts.whatsapp_rejects);
+        let sms_outbox = parts.outbox.sibling(Channel::Sms, parts.sms_rejects);
+        let outbox = Arc::new(parts.outbox);
+        let mail = Arc::new(parts.mail);
+        let app = App {
+            store: parts.store.clone(),
+            bus: bus.clone(),
+            queue: queue.clone(),
+            whatsapp: parts.whatsapp.unwrap_or_else(|| Arc::new(whatsapp_outbox)),
+            sms: parts.sms.unwrap_or_else(|| Arc::new(sms_outbox)),
+            mailer: mail.clone(),
+            clock: parts.clock,
+            vendors: parts.vendors,
+            config: parts.config,
+        };
+        LocalRuntime { app, store: parts.store, bus, queue, outbox, mail }
+    }
+
+    /// Deliver every pending event and every visible job, until nothing is left (events
+    /// create jobs; jobs may create more jobs, e.g. a fallback).
+    pub async fn drain(&self) -> EngineResult<()> {
+        loop {
+            let events = self.bus.take_all();
+            let jobs = self.queue.take_ready(self.app.clock.now());
+            if events.is_empty() && jobs.is_empty() {
+                return Ok(());
+            }
+            for event in &events {
+                engine::on_reservation_changed(&self.app, event).await?;
+            }
+            for job in &jobs {
+                engine::dispatch(&self.app, job).await?;
+            }
+        }
+    }
+
+    /// One sweep, then everything it queued.
+    pub async fn sweep(&self) -> EngineResult<engine::SweepReport> {
+        let report = engine::run_sweep(&self.app).await?;
+        self.drain().await?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,203 @@
+//! PMS intake rules that need no I/O (SPEC 4): the Relais webhook signature and the canonical
+//! webhook body.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::model::Reservation;
+
+/// Largest accepted webhook body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// A signed request must be this fresh (either way), so a captured one cannot be replayed later.
+pub const SIGNATURE_TOLERANCE_SECONDS: i64 = 300;
+pub const TIMESTAMP_HEADER: &str = "x-relais-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-relais-signature";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("missing {0} header")]
+    Missing(&'static str),
+    #[error("malformed {0} header")]
+    Malformed(&'static str),
+    #[error("timestamp outside the 5-minute window")]
+    Stale,
+    #[error("signature does not match")]
+    Mismatch,
+}
+
+/// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(mac(secret, timestamp, body)))
+}
+
+fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => return Vec::new(),
+    };
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Check a Relais-signed request against every currently valid secret (two during a rotation).
+pub fn verify_signature(
+    secrets: &[&str],
+    timestamp_header: Option<&str>,
+    signature_header: Option<&str>,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
+    let timestamp_text = timestamp_header.ok_or(SignatureError::Missing("X-Relais-Timestamp"))?;
+    let signature_text = signature_header.ok_or(SignatureError::Missing("X-Relais-Signature"))?;
+    let timestamp: i64 = timestamp_text.trim().parse().map_err(|_| SignatureError::Malformed("X-Relais-Timestamp"))?;
+    let given = signature_text
+        .trim()
+        .strip_prefix("sha256=")
+        .and_then(|h| hex::decode(h).ok())
+        .ok_or(SignatureError::Malformed("X-Relais-Signature"))?;
+    if (now.timestamp() - timestamp).abs() > SIGNATURE_TOLERANCE_SECONDS {
+        return Err(SignatureError::Stale);
+    }
+    let matches = secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(false, |found, secret| found | bool::from(mac(secret, timestamp, body).ct_eq(&given)));
+    if matches { Ok(()) } else { Err(SignatureError::Mismatch) }
+}
+
+/// The canonical webhook body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanonicalEvent {
+    pub event_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub reservation: Reservation,
+}
+
+/// A payload error naming the field (`reservation.guest.phone`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct PayloadError {
+    pub field: String,
+    pub message: String,
+}
+
+impl PayloadError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> PayloadError {
+        PayloadError { field: field.into(), message: message.into() }
+    }
+}
+
+/// Parse and check a canonical webhook body.
+pub fn parse_canonical(body: &[u8]) -> Result<CanonicalEvent, PayloadError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let event: CanonicalEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        PayloadError::new(field, e.into_inner().to_string())
+    })?;
+    if event.event_id.trim().is_empty() {
+        return Err(PayloadError::new("event_id", "must not be empty"));
+    }
+    check_reservation(&event.reservation, "reservation.")?;
+    Ok(event)
+}
+
+/// Checks every adapter's output must pass too (a vendor mapping can produce bad data).
+pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadError> {
+    let field = |name: &str| format!("{prefix}{name}");
+    if r.id.trim().is_empty() {
+        return Err(PayloadError::new(field("id"), "must not be empty"));
+    }
+    if r.check_out < r.check_in {
+        return Err(PayloadError::new(field("check_out"), "must not be before check_in"));
+    }
+    if let Some(phone) = &r.guest.phone
+        && !is_e164(phone)
+    {
+        return Err(PayloadError::new(field("guest.phone"), "must be an E.164 number such as +351912345678"));
+    }
+    if let Some(language) = &r.guest.language
+        && !is_language_tag(language)
+    {
+        return Err(PayloadError::new(field("guest.language"), "must be a BCP 47 language tag such as pt-BR"));
+    }
+    for (name, amount) in [("total_amount", r.total_amount), ("host_payout", r.host_payout), ("balance_due", r.balance_due)] {
+        if amount.is_some_and(|a| a.is_sign_negative() && !a.is_zero()) && name != "balance_due" {
+            return Err(PayloadError::new(field(name), "must not be negative"));
+        }
+    }
+    if let Some(review) = &r.review
+        && let Some((category, _)) = review.ratings.iter().find(|(_, v)| !(1..=5).contains(*v))
+    {
+        return Err(PayloadError::new(field(&format!("review.ratings.{category}")), "must be 1 to 5"));
+    }
+    Ok(())
+}
+
+/// `+` then 8 to 15 digits, the first not zero.
+pub fn is_e164(phone: &str) -> bool {
+    let Some(digits) = phone.strip_prefix('+') else {
+        return false;
+    };
+    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split(['-', '_']);
+    let primary_ok = parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn signature_round_trip_and_rotation() {
+        let body = br#"{"a":1}"#;
+        let ts = now().timestamp();
+        let sig = sign("new", ts, body);
+        let t = ts.to_string();
+        assert_eq!(verify_signature(&["new"], Some(&t), Some(&sig), body, now()), Ok(()));
+        assert_eq!(verify_signature(&["other", "new"], Some(&t), Some(&sig), body, now()), Ok(()));
+        assert_eq!(verify_signature(&["old"], Some(&t), Some(&sig), body, now()), Err(SignatureError::Mismatch));
+        assert_eq!(verify_signature(&["new"], Some(&t), Some(&sig), br#"{"a":2}"#, now()), Err(SignatureError::Mismatch));
+        assert_eq!(verify_signature(&["new"], None, Some(&sig), body, now()), Err(SignatureError::Missing("X-Relais-Timestamp")));
+        assert_eq!(verify_signature(&["new"], Some(&t), None, body, now()), Err(SignatureError::Missing("X-Relais-Signature")));
+        assert_eq!(verify_signature(&["new"], Some(&t), Some("deadbeef"), body, now()), Err(SignatureError::Malformed("X-Relais-Signature")));
+        assert_eq!(verify_signature(&[""], Some(&t), Some(&sig), body, now()), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn stale_timestamps_are_refused_both_ways() {
+        let body = b"{}";
+        for skew in [-301, 301] {
+            let ts = now().timestamp() + skew;
+            let sig = sign("s", ts, body);
+            assert_eq!(verify_signature(&["s"], Some(&ts.to_string()), Some(&sig), body, now()), Err(SignatureError::Stale));
+        }
+        let ts = now().timestamp() - 299;
+        assert!(verify_signature(&["s"], Some(&ts.to_string()), Some(&sign("s", ts, body)), body, now()).is_ok());
+    }
+
+    #[test]
+    fn canonical_errors_name_the_field() {
+        let body = br#"{"event_id":"e","occurred_at":"2026-06-01T09:00:00Z","reservation":{"id":"r","property_id":"p","source":"airbnb","status":"confirmed","check_in":"2026-06-10","check_out":"2026-06-13","guest":{"first_name":"A","last_name":"B","phone":"12"},"updated_at":"2026-06-01T09:00:00Z"}}"#;
+        assert_eq!(parse_canonical(body).unwrap_err().field, "reservation.guest.phone");
+        let body = br#"{"event_id":"e","occurred_at":"2026-06-01T09:00:00Z","reservation":{"id":"r","property_id":"p","source":"myspace","status":"confirmed","check_in":"2026-06-10","check_out":"2026-06-13","guest":{"first_name":"A","last_name":"B"},"updated_at":"2026-06-01T09:00:00Z"}}"#;
+        assert_eq!(parse_canonical(body).unwrap_err().field, "reservation.source");
+        assert_eq!(parse_canonical(b"not json").unwrap_err().field, "");
+    }
+}

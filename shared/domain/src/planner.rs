@@ -1,0 +1,487 @@
+//! When messages are due (SPEC 3): planning a campaign for a reservation, and deciding what
+//! to do with a message when it comes due. Pure: the caller passes `now` and everything read.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+
+use crate::conditions::{ConditionContext, failing_reservation_condition, first_failing};
+use crate::language::choose_language;
+use crate::model::{
+    Anchor, Campaign, CampaignStatus, Channel, Chatbot, DayOfWeek, Message, MessageState, Occurrence,
+    Property, RelativeAnchor, Reservation, ReservationStatus, Transition, Trigger,
+};
+use crate::template::{Template, variables_for};
+use crate::time::{local_date, local_datetime, local_to_utc};
+
+/// Messages anchored on check-out stay sendable this long after their due time.
+pub const CHECK_OUT_ANCHORED_VALIDITY_DAYS: i64 = 7;
+
+/// What the planner knows about a reservation.
+#[derive(Debug, Clone, Copy)]
+pub struct ReservationView<'a> {
+    pub reservation: &'a Reservation,
+    pub transitions: &'a [Transition],
+    /// When the reservation was first confirmed (anchor of `relative` on `confirmation`).
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// A change the planner wants stored. Every one is applied with a conditional write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanAction {
+    Create(Message),
+    /// Replace the message read at `expected_version`.
+    Update { message: Message, expected_version: u64 },
+}
+
+/// Whether a campaign's messages are planned at all: it has been active, and is not archived.
+/// (Paused or re-submitted campaigns keep their messages following the reservation; the
+/// dispatcher holds them while the campaign is not active.)
+pub fn campaign_plans(campaign: &Campaign) -> bool {
+    campaign.activated_at.is_some()
+        && matches!(campaign.status, CampaignStatus::Active | CampaignStatus::Paused | CampaignStatus::Pending)
+}
+
+fn anchor_date(reservation: &Reservation, anchor: Anchor) -> NaiveDate {
+    match anchor {
+        Anchor::CheckIn => reservation.check_in,
+        Anchor::CheckOut => reservation.check_out,
+    }
+}
+
+/// The check-out moment: check-out date at the property's check-out time, property-local.
+pub fn check_out_moment(property: &Property, reservation: &Reservation) -> DateTime<Utc> {
+    local_to_utc(property.time_zone, reservation.check_out, property.check_out_time.naive())
+}
+
+/// When a message due at `due_at` stops being sendable.
+pub fn expiry(campaign: &Campaign, property: &Property, reservation: &Reservation, due_at: DateTime<Utc>) -> DateTime<Utc> {
+    if campaign.spec.anchored_on_check_out() {
+        due_at + Duration::days(CHECK_OUT_ANCHORED_VALIDITY_DAYS)
+    } else {
+        check_out_moment(property, reservation)
+    }
+}
+
+/// `schedule`: the first slot instant on local `date` at or after `not_before`, inside the
+/// trigger period; `None` when that day has no slot left.
+pub fn first_slot_on(campaign: &Campaign, property: &Property, date: NaiveDate, not_before: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let Trigger::Schedule { days, hours } = &campaign.spec.trigger else {
+        return None;
+    };
+    if !campaign.spec.period.contains(date) || !days.contains(&DayOfWeek::of(chrono::Datelike::weekday(&date))) {
+        return None;
+    }
+    let mut hours: Vec<u8> = hours.clone();
+    hours.sort_unstable();
+    hours.dedup();
+    hours
+        .into_iter()
+        .filter_map(|h| NaiveTime::from_hms_opt(u32::from(h), 0, 0))
+        .map(|t| local_to_utc(property.time_zone, date, t))
+        .find(|slot| *slot >= not_before)
+}
+
+/// `relative`: the due instant (SPEC A.2): anchor instant + offsets; with `at`, that date at `at`.
+pub fn relative_due(campaign: &Campaign, property: &Property, view: &ReservationView) -> Option<DateTime<Utc>> {
+    let Trigger::Relative { anchor, offset_days, offset_minutes, at } = &campaign.spec.trigger else {
+        return None;
+    };
+    let tz = property.time_zone;
+    let anchor_local = match anchor {
+        RelativeAnchor::Confirmation => local_datetime(tz, view.confirmed_at?),
+        RelativeAnchor::CheckIn => view.reservation.check_in.and_time(property.check_in_time.naive()),
+        RelativeAnchor::CheckOut => view.reservation.check_out.and_time(property.check_out_time.naive()),
+    };
+    // Days move the wall clock (a DST change does not shift a "10:00" send); minutes are added
+    // to the wall clock too, then the result is placed in the property's zone.
+    let shifted = anchor_local
+        .checked_add_signed(Duration::days(i64::from(*offset_days)))?
+        .checked_add_signed(Duration::minutes(i64::from(*offset_minutes)))?;
+    let due = match at {
+        Some(at) => local_to_utc(tz, shifted.date(), at.naive()),
+        None => local_to_utc(tz, shifted.date(), shifted.time()),
+    };
+    Some(due)
+}
+
+fn new_message(
+    campaign: &Campaign,
+    property: &Property,
+    reservation: &Reservation,
+    occurrence: Occurrence,
+    anchor_date: Option<NaiveDate>,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Message {
+    let id = Message::id_for(&campaign.id, &property.id, &reservation.id, &occurrence);
+    let mut message = Message {
+        id,
+        campaign_id: campaign.id.clone(),
+        reservation_id: reservation.id.clone(),
+        property_id: property.id.clone(),
+        occurrence,
+        anchor_date,
+        due_at,
+        expires_at: expiry(campaign, property, reservation, due_at),
+        state: MessageState::Scheduled,
+        reason: None,
+        language: None,
+        channel: None,
+        attempts: Vec::new(),
+        retries: 0,
+        version: 0,
+        timeline: Vec::new(),
+    };
+    message.transition(now, MessageState::Scheduled, None);
+    message
+}
+
+fn next_planned_n(existing: &[Message]) -> u32 {
+    existing
+        .iter()
+        .filter_map(|m| match m.occurrence {
+            Occurrence::Planned { n } => Some(n + 1),
+            Occurrence::Transition { .. } => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Plan one campaign for one reservation: which messages to create, which to move.
+/// `existing` are this campaign's messages for this reservation.
+pub fn plan(
+    campaign: &Campaign,
+    property: &Property,
+    view: &ReservationView,
+    existing: &[Message],
+    now: DateTime<Utc>,
+) -> Vec<PlanAction> {
+    if !campaign_plans(campaign) || campaign.spec.property_id != property.id {
+        return Vec::new();
+    }
+    match &campaign.spec.trigger {
+        Trigger::Schedule { .. } => plan_schedule(campaign, property, view, existing, now),
+        Trigger::StatusChange => plan_status_change(campaign, property, view, existing, now),
+        Trigger::Relative { .. } => plan_relative(campaign, property, view, existing, now),
+    }
+}
+
+fn plan_schedule(
+    campaign: &Campaign,
+    property: &Property,
+    view: &ReservationView,
+    existing: &[Message],
+    now: DateTime<Utc>,
+) -> Vec<PlanAction> {
+    let reservation = view.reservation;
+    let (Some(target), Some(anchor)) = (campaign.spec.target.status, campaign.spec.target.anchor) else {
+        return Vec::new();
+    };
+    let offset = i64::from(campaign.spec.target.send_offset_days.unwrap_or(0));
+    let current_anchor = anchor_date(reservation, anchor);
+    let open = existing.iter().find(|m| m.state.is_open());
+
+    if reservation.status != target {
+        // Out of the audience. A cancellation is handled by the cancellation rule; any other
+        // status change voids a scheduled message (the reservation will not be in the audience).
+        return match open {
+            Some(m) if reservation.status != ReservationStatus::Canceled && m.state == MessageState::Scheduled => {
+                let mut message = m.clone();
+                message.transition(now, MessageState::Canceled, Some(format!("status_changed:{}", reservation.status.as_str())));
+                vec![PlanAction::Update { expected_version: m.version, message }]
+            }
+            _ => Vec::new(),
+        };
+    }
+
+    // At most one message per anchor date: one that already went out (or was decided) for
+    // this date stands.
+    let decided_for_anchor = existing
+        .iter()
+        .any(|m| !m.state.is_open() && m.state != MessageState::Canceled && m.anchor_date == Some(current_anchor));
+    let Some(send_date) = current_anchor.checked_add_signed(Duration::days(offset)) else {
+        return Vec::new();
+    };
+
+    match open {
+        // Same anchor date: the message keeps its slot (a late sweep must still find it due).
+        Some(m) if m.anchor_date == Some(current_anchor) => Vec::new(),
+        // The anchor moved before the send: the message follows it.
+        Some(m) => {
+            let mut message = m.clone();
+            match first_slot_on(campaign, property, send_date, now) {
+                Some(due) if !decided_for_anchor => {
+                    message.anchor_date = Some(current_anchor);
+                    message.due_at = due;
+                    message.expires_at = expiry(campaign, property, reservation, due);
+                    message.transition(now, MessageState::Scheduled, Some("rescheduled:anchor_moved".into()));
+                }
+                _ => message.transition(now, MessageState::Canceled, Some("anchor_moved:no_slot_left".into())),
+            }
+            vec![PlanAction::Update { expected_version: m.version, message }]
+        }
+        None if decided_for_anchor => Vec::new(),
+        None => match first_slot_on(campaign, property, send_date, now) {
+            Some(due) => {
+                let message = new_message(
+                    campaign,
+                    property,
+                    reservation,
+                    Occurrence::Planned { n: next_planned_n(existing) },
+                    Some(current_anchor),
+                    due,
+                    now,
+                );
+                if message.expires_at <= now {
+                    return Vec::new();
+                }
+                vec![PlanAction::Create(message)]
+            }
+            None => Vec::new(),
+        },
+    }
+}
+
+fn plan_status_change(
+    campaign: &Campaign,
+    property: &Property,
+    view: &ReservationView,
+    existing: &[Message],
+    now: DateTime<Utc>,
+) -> Vec<PlanAction> {
+    let Some(target) = campaign.spec.target.status else {
+        return Vec::new();
+    };
+    let activated_at = campaign.activated_at.unwrap_or(now);
+    let mut actions = Vec::new();
+    for transition in view.transitions.iter().filter(|t| t.to == target && t.at >= activated_at) {
+        let occurrence = Occurrence::Transition { seq: transition.seq };
+        if existing.iter().any(|m| m.occurrence == occurrence) {
+            continue;
+        }
+        if !campaign.spec.period.contains(local_date(property.time_zone, transition.at)) {
+            continue;
+        }
+        let mut message = new_message(campaign, property, view.reservation, occurrence, None, transition.at, now);
+        if message.expires_at <= now {
+            continue;
+        }
+        if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, view.reservation) {
+            message.transition(now, MessageState::Skipped, Some(format!("reservation_conditions_not_met:{}", failed.kind())));
+        }
+        actions.push(PlanAction::Create(message));
+    }
+    actions
+}
+
+fn plan_relative(
+    campaign: &Campaign,
+    property: &Property,
+    view: &ReservationView,
+    existing: &[Message],
+    now: DateTime<Utc>,
+) -> Vec<PlanAction> {
+    let reservation = view.reservation;
+    if view.confirmed_at.is_none() {
+        return Vec::new();
+    }
+    let Some(due) = relative_due(campaign, property, view) else {
+        return Vec::new();
+    };
+    let latest = existing.iter().max_by_key(|m| match m.occurrence {
+        Occurrence::Planned { n } => n,
+        Occurrence::Transition { seq } => seq,
+    });
+    match latest {
+        Some(m) if m.state.is_open() => {
+            if m.due_at == due {
+                return Vec::new();
+            }
+            // Dates changed: the due time follows the anchor.
+            let mut message = m.clone();
+            message.due_at = due;
+            message.expires_at = expiry(campaign, property, reservation, due);
+            message.transition(now, MessageState::Scheduled, Some("rescheduled:anchor_moved".into()));
+            vec![PlanAction::Update { expected_version: m.version, message }]
+        }
+        // Attached again only when the previous one was voided (reservation canceled then
+        // reinstated, campaign changed) and the reservation is live.
+        Some(m) if m.state != MessageState::Canceled => Vec::new(),
+        _ if reservation.status == ReservationStatus::Canceled => Vec::new(),
+        _ => {
+            let mut message = new_message(
+                campaign,
+                property,
+                reservation,
+                Occurrence::Planned { n: next_planned_n(existing) },
+                None,
+                due,
+                now,
+            );
+            if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, reservation) {
+                message.transition(now, MessageState::Skipped, Some(format!("reservation_conditions_not_met:{}", failed.kind())));
+            } else if message.expires_at <= now {
+                // Attached after its moment is gone (e.g. an import of past stays): nothing to send.
+                message.transition(now, MessageState::Expired, Some(REASON_EXPIRED.into()));
+            }
+            vec![PlanAction::Create(message)]
+        }
+    }
+}
+
+pub const REASON_RESERVATION_CANCELED: &str = "reservation_canceled";
+pub const REASON_EXPIRED: &str = "expired";
+pub const REASON_NO_PHONE: &str = "no_phone";
+pub const REASON_OPTED_OUT: &str = "opted_out";
+
+/// Cancellation (SPEC 3): the open messages a canceled reservation voids.
+pub fn cancel_for_reservation(campaign: &Campaign, messages: &[Message], now: DateTime<Utc>) -> Vec<PlanAction> {
+    if campaign.spec.targets_canceled() {
+        return Vec::new();
+    }
+    messages
+        .iter()
+        .filter(|m| m.state.is_open())
+        .map(|m| {
+            let mut message = m.clone();
+            message.transition(now, MessageState::Canceled, Some(REASON_RESERVATION_CANCELED.into()));
+            PlanAction::Update { expected_version: m.version, message }
+        })
+        .collect()
+}
+
+/// Everything the due-time decision needs, read by the caller.
+pub struct DueContext<'a> {
+    pub campaign: &'a Campaign,
+    pub property: &'a Property,
+    pub chatbot: &'a Chatbot,
+    pub view: ReservationView<'a>,
+    pub conditions: ConditionContext<'a>,
+    pub message: &'a Message,
+    /// Whether the guest's phone opted out of a channel.
+    pub opted_out: &'a dyn Fn(Channel) -> bool,
+    pub now: DateTime<Utc>,
+}
+
+/// A rendered message ready for a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub channel: Channel,
+    pub language: String,
+    pub to: String,
+    pub body: String,
+    /// Values of the numbered WhatsApp template parameters, in order.
+    pub parameters: Vec<String>,
+    /// Set when the primary channel was not used (e.g. `fallback_after:whatsapp_opted_out`).
+    pub reason: Option<String>,
+}
+
+/// What to do with a message at (or after) its due time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DueDecision {
+    /// Not open, or not due yet: nothing to do.
+    Nothing,
+    /// Keep it open but move its due time (a later slot the same day).
+    Reschedule(DateTime<Utc>),
+    Pending(String),
+    Skip(String),
+    Expire,
+    Cancel(String),
+    Send(Rendered),
+}
+
+/// Decide a due message's fate (SPEC 3, in this order): expiry, cancellation, campaign state,
+/// audience, reservation conditions, phone, message conditions, opt-out and channel, language,
+/// rendering.
+pub fn decide_due(ctx: &DueContext) -> DueDecision {
+    let DueContext { campaign, property, message, now, .. } = *ctx;
+    let reservation = ctx.view.reservation;
+    if !message.state.is_open() || message.due_at > now {
+        return DueDecision::Nothing;
+    }
+    if now >= message.expires_at {
+        return DueDecision::Expire;
+    }
+    if reservation.status == ReservationStatus::Canceled && !campaign.spec.targets_canceled() {
+        return DueDecision::Cancel(REASON_RESERVATION_CANCELED.into());
+    }
+    match campaign.status {
+        CampaignStatus::Active => {}
+        CampaignStatus::Archived => return DueDecision::Cancel("campaign_archived".into()),
+        status => {
+            // A schedule message may still go at a later slot of its day if the campaign
+            // comes back; otherwise the moment is lost (only active campaigns send).
+            if let (Trigger::Schedule { .. }, Some(anchor_day)) = (&campaign.spec.trigger, message.anchor_date) {
+                let offset = i64::from(campaign.spec.target.send_offset_days.unwrap_or(0));
+                if let Some(send_date) = anchor_day.checked_add_signed(Duration::days(offset))
+                    && let Some(next) = first_slot_on(campaign, property, send_date, now + Duration::seconds(1))
+                {
+                    return DueDecision::Reschedule(next);
+                }
+            }
+            let reason = if status == CampaignStatus::Paused { "campaign_paused" } else { "campaign_not_active" };
+            return DueDecision::Skip(reason.into());
+        }
+    }
+    match &campaign.spec.trigger {
+        Trigger::Schedule { .. } => {
+            if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, reservation) {
+                return DueDecision::Skip(format!("reservation_conditions_not_met:{}", failed.kind()));
+            }
+        }
+        Trigger::Relative { .. } => {
+            if !campaign.spec.target.relative_statuses().contains(&reservation.status) {
+                return DueDecision::Pending(format!("status_not_targeted:{}", reservation.status.as_str()));
+            }
+        }
+        Trigger::StatusChange => {}
+    }
+    let Some(phone) = reservation.guest.phone.as_deref().filter(|p| !p.trim().is_empty()) else {
+        return DueDecision::Skip(REASON_NO_PHONE.into());
+    };
+    if let Some(failed) = first_failing(&campaign.spec.message_conditions, &ctx.conditions) {
+        return DueDecision::Pending(format!("conditions_not_met:{}", failed.kind()));
+    }
+    let primary = campaign.spec.channel.primary;
+    let (channel, reason) = if !(ctx.opted_out)(primary) && ctx.chatbot.owns(primary) {
+        (primary, None)
+    } else {
+        match campaign.spec.channel.fallback {
+            Some(fallback) if fallback != primary && !(ctx.opted_out)(fallback) && ctx.chatbot.owns(fallback) => {
+                (fallback, Some(format!("fallback_after:{}_opted_out", primary.as_str())))
+            }
+            _ => return DueDecision::Skip(REASON_OPTED_OUT.into()),
+        }
+    };
+    match render(campaign, property, reservation, channel, phone) {
+        Ok(mut rendered) => {
+            rendered.reason = reason;
+            DueDecision::Send(rendered)
+        }
+        Err(missing) => DueDecision::Pending(format!("missing_variable:{missing}")),
+    }
+}
+
+/// Render a campaign's content for a reservation on one channel, in the guest's language.
+/// `Err` names the first variable with neither value nor default.
+pub fn render(
+    campaign: &Campaign,
+    property: &Property,
+    reservation: &Reservation,
+    channel: Channel,
+    to: &str,
+) -> Result<Rendered, String> {
+    let language = choose_language(reservation.guest.language.as_deref(), campaign.spec.messages.keys().map(String::as_str));
+    let content = campaign
+        .spec
+        .messages
+        .get(&language)
+        .or_else(|| campaign.spec.messages.get("en"))
+        .and_then(|c| c.body(channel))
+        .unwrap_or_default();
+    let template = Template::parse(content).map_err(|e| format!("template:{e}"))?;
+    let vars = variables_for(reservation, property, &language);
+    let body = template.render(&vars).map_err(|m| m.0)?;
+    let parameters = template.render_parameters(&vars).map_err(|m| m.0)?;
+    Ok(Rendered { channel, language, to: to.to_string(), body, parameters, reason: None })
+}
+
