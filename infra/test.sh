@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs and starts what the tests need (a moto
+# server in .venv for the AWS adapters), runs every Rust test once over one workspace build,
+# then the offline checks (SAM template lint, API fuzzing) that have their own scripts.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# CI keeps its cargo target outside the clone so that a warm machine is fast.
+if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
+  export CARGO_TARGET_DIR="$HOME/.cache/relais-target"
+fi
+
+infra/moto.sh start >/dev/null
+trap 'infra/moto.sh stop >/dev/null 2>&1 || true' EXIT
+RELAIS_MOTO_URL="$(infra/moto.sh url)"
+export RELAIS_MOTO_URL
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi
+
+for check in infra/lint-template.sh infra/schemathesis.sh; do
+  if [ -x "$check" ]; then
+    echo "== $check"
+    "$check"
+  fi
+done
+echo "== all tests passed"
