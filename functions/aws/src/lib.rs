@@ -1,0 +1,101 @@
+//! AWS adapters of Relais, behind the ports of `relais_app::ports`:
+//!
+//! - [`DynamoStore`]: the single-table DynamoDB [`Store`](relais_app::ports::Store)
+//!   (key design in [`keys`] and `infra/dynamodb.md`), [`create_table`] for tests and emulators;
+//! - [`SqsQueue`]: the dispatch [`WorkQueue`](relais_app::ports::WorkQueue);
+//! - [`EventBridgeBus`]: the `ReservationChanged` [`EventBus`](relais_app::ports::EventBus);
+//! - [`SesMailer`]: the SES v2 [`Mailer`](relais_app::ports::Mailer);
+//! - [`AwsAdapters::from_env`]: all of them, built once per process from the environment.
+//!
+//! The endpoint comes from the standard AWS settings (`AWS_ENDPOINT_URL`, region, credentials),
+//! so the same build talks to AWS, to moto or to LocalStack.
+
+pub mod dynamo;
+pub mod eventbridge;
+pub mod keys;
+pub mod ses;
+pub mod sqs;
+pub mod table;
+
+use std::sync::Arc;
+
+pub use dynamo::DynamoStore;
+pub use eventbridge::EventBridgeBus;
+use relais_app::ports::{Clock, EventBus, Mailer, Store, WorkQueue};
+pub use ses::SesMailer;
+pub use sqs::SqsQueue;
+pub use table::create_table;
+
+/// Environment variables the adapters read.
+pub const ENV_TABLE: &str = "RELAIS_TABLE";
+pub const ENV_DISPATCH_QUEUE_URL: &str = "RELAIS_DISPATCH_QUEUE_URL";
+pub const ENV_EVENT_BUS: &str = "RELAIS_EVENT_BUS";
+pub const ENV_MAIL_FROM: &str = "RELAIS_MAIL_FROM";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+}
+
+/// Names of the AWS resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub table: String,
+    pub dispatch_queue_url: String,
+    pub event_bus: String,
+    pub mail_from: String,
+}
+
+impl AwsSettings {
+    /// From `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL`, `RELAIS_EVENT_BUS`, `RELAIS_MAIL_FROM`.
+    /// A function that does not use a resource may leave its variable unset: only the table is
+    /// required; the others default to empty and fail at first use with a clear error.
+    pub fn from_env() -> Result<AwsSettings, ConfigError> {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Ok(AwsSettings {
+            table: var(ENV_TABLE).ok_or(ConfigError::Missing(ENV_TABLE))?,
+            dispatch_queue_url: var(ENV_DISPATCH_QUEUE_URL).unwrap_or_default(),
+            event_bus: var(ENV_EVENT_BUS).unwrap_or_else(|| "default".into()),
+            mail_from: var(ENV_MAIL_FROM).unwrap_or_default(),
+        })
+    }
+}
+
+/// The AWS-backed ports, built once per process (clients are reused across invocations).
+#[derive(Clone)]
+pub struct AwsAdapters {
+    pub settings: AwsSettings,
+    pub sdk_config: aws_config::SdkConfig,
+    pub dynamo: DynamoStore,
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn WorkQueue>,
+    pub bus: Arc<dyn EventBus>,
+    pub mailer: Arc<dyn Mailer>,
+}
+
+impl AwsAdapters {
+    /// Load the AWS configuration from the environment (honours `AWS_ENDPOINT_URL`) and build
+    /// every adapter.
+    pub async fn from_env(clock: Arc<dyn Clock>) -> Result<AwsAdapters, ConfigError> {
+        let settings = AwsSettings::from_env()?;
+        let sdk_config = aws_config::load_from_env().await;
+        Ok(AwsAdapters::new(&sdk_config, settings, clock))
+    }
+
+    pub fn new(sdk_config: &aws_config::SdkConfig, settings: AwsSettings, clock: Arc<dyn Clock>) -> AwsAdapters {
+        let dynamo = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk_config), settings.table.clone(), clock);
+        let queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk_config), settings.dispatch_queue_url.clone());
+        let bus = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk_config), settings.event_bus.clone());
+        let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(sdk_config), settings.mail_from.clone());
+        AwsAdapters {
+            settings,
+            sdk_config: sdk_config.clone(),
+            store: Arc::new(dynamo.clone()),
+            dynamo,
+            queue: Arc::new(queue),
+            bus: Arc::new(bus),
+            mailer: Arc::new(mailer),
+        }
+    }
+}
