@@ -485,3 +485,7 @@ pub fn render(
     Ok(Rendered { channel, language, to: to.to_string(), body, parameters, reason: None })
 }
 
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;
