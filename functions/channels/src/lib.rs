@@ -1,0 +1,54 @@
+//! Relais channel providers: the real [`ChannelSender`](relais_app::ports::ChannelSender)s and
+//! everything around them that the dispatcher and the delivery-status handler need.
+//!
+//! - [`whatsapp`]: WhatsApp Business Platform Cloud API client (template and text messages,
+//!   template registration and status polling) and error classification.
+//! - [`whatsapp_webhook`]: `X-Hub-Signature-256` verification, the `GET` verification challenge,
+//!   and parsing of status / inbound / template-status / user-preference webhooks.
+//! - [`twilio`]: Twilio Programmable Messaging client, `X-Twilio-Signature` verification, status
+//!   callbacks, inbound messages with STOP / START keywords.
+//! - [`status`]: provider statuses -> [`MessageState`](relais_domain::MessageState) and the
+//!   "never go backwards" rule.
+//! - [`backoff`]: bounded exponential backoff with jitter (re-enqueue delays, never sleeps).
+//! - [`ratelimit`]: per-sender token buckets; senders answer `Transient{code:"rate_limited_local"}`
+//!   instead of waiting.
+//! - [`config`]: settings from the environment (SPEC 5.1).
+//!
+//! Nothing here logs a phone number, a message body or a secret.
+
+pub mod backoff;
+pub mod config;
+mod errors;
+pub mod ratelimit;
+pub mod status;
+pub mod twilio;
+pub mod whatsapp;
+pub mod whatsapp_webhook;
+
+pub use backoff::{MAX_ATTEMPTS, rate_limit_delay_seconds, retry_delay_seconds};
+pub use config::{ChannelsConfig, ConfigError, TwilioConfig, WhatsAppConfig, from_env};
+pub use errors::{ErrorClass, ParseError};
+pub use ratelimit::{RateLimit, RateLimiter, TokenBucket};
+pub use status::{should_apply, state_rank, twilio_state, whatsapp_state};
+pub use twilio::{
+    OptAction, TwilioClient, TwilioInbound, TwilioMessageStatus, TwilioStatus, classify_twilio_error,
+    opt_keyword, parse_form, parse_inbound, parse_status_callback, twilio_signature,
+    verify_twilio_signature,
+};
+pub use whatsapp::{
+    TemplateCategory, TemplateError, TemplateRegistration, TemplateSpec, WhatsAppClient,
+    classify_whatsapp_error, template_name, template_name_revision, whatsapp_language,
+};
+pub use whatsapp_webhook::{
+    WhatsAppStatus, WhatsAppWebhookEvent, parse_webhook, verification_challenge, verify_signature,
+};
+
+/// A `reqwest` client with the timeouts a Lambda handler wants (connect 3 s, whole request 10 s).
+/// Build it once per container and share it (it pools connections).
+pub fn default_http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("relais/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
