@@ -12,6 +12,9 @@ pub mod intake;
 pub mod local;
 pub mod ports;
 pub mod simulate;
+/// The contract suite every `Store` keeps (tests; `contract` feature for adapter crates).
+#[cfg(any(test, feature = "contract"))]
+pub mod store_contract;
 
 use ports::{ChannelSender, Clock, EventBus, Mailer, PmsVendors, Store, WorkQueue};
 
