@@ -20,6 +20,17 @@ struct Cli {
 enum Command {
     /// Validate a campaign (a POST /campaigns body) or a whole scenario file: errors as JSON lines.
     /// Exit 0 valid, 1 invalid, 2 not JSON.
+    ///
+    /// A file is a scenario (Appendix A.1) when it is an object with `start`, `events` or
+    /// `campaigns`: it is checked in full, each campaign for its creator against the scenario's
+    /// properties and chatbots. Anything else is one campaign body, checked without an account:
+    /// every rule except those that need one (property and chatbot offered to the user, PMS in the
+    /// catalogue, status_change support, channels owned by the chatbot, languages it speaks, units
+    /// of the property). Put the campaign in a scenario to check those too.
+    ///
+    /// Output: one JSON line `{"field", "code", "message"}` per error on stdout and exit 1, or one
+    /// `{"valid": true, ...}` line and exit 0. A file that cannot be read or is not JSON: a JSON
+    /// error on stderr and exit 2.
     Validate { file: PathBuf },
     /// Replay a scenario (Appendix A.1) on a virtual clock; print every send and every final
     /// message state as JSON lines. Without FILE, runs the shipped example scenario.
