@@ -95,20 +95,15 @@ pub fn parse_webhook(body: &[u8]) -> Result<CloudbedsWebhook, VendorError> {
     if reservation_id.len() > 64 || !reservation_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(bad("reservationID", "not a Cloudbeds reservation id"));
     }
-    let (timestamp_raw, timestamp) = match field(&v, &["timestamp"]) {
-        None => (None, None),
-        Some(Value::Number(n)) => {
-            let raw = n.to_string();
-            let secs = n.as_f64().filter(|f| f.is_finite() && *f >= 0.0 && *f < 1.0e11);
-            let ts = secs.and_then(|f| Utc.timestamp_opt(f.trunc() as i64, ((f.fract() * 1e9) as u32).min(999_999_999)).single());
-            (Some(raw), ts)
-        }
-        Some(Value::String(s)) => {
-            let secs = s.trim().parse::<f64>().ok().filter(|f| f.is_finite() && *f >= 0.0 && *f < 1.0e11);
-            let ts = secs.and_then(|f| Utc.timestamp_opt(f.trunc() as i64, ((f.fract() * 1e9) as u32).min(999_999_999)).single());
-            (Some(s.trim().to_string()), ts)
-        }
+    let timestamp_raw = match field(&v, &["timestamp"]) {
+        None => None,
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.trim().to_string()),
         Some(_) => return Err(bad("timestamp", "expected Unix seconds")),
+    };
+    let timestamp = match &timestamp_raw {
+        None => None,
+        Some(raw) => Some(parse_unix_seconds(raw).ok_or_else(|| bad("timestamp", "expected Unix seconds"))?),
     };
     Ok(CloudbedsWebhook {
         property_id: nonempty(&v, &["propertyID", "propertyId", "propertyID_str", "propertyId_str"]),
@@ -119,6 +114,21 @@ pub fn parse_webhook(body: &[u8]) -> Result<CloudbedsWebhook, VendorError> {
         timestamp_raw,
         timestamp,
     })
+}
+
+/// Unix seconds written in decimal (`1766005022.073195`), exact to the nanosecond.
+pub fn parse_unix_seconds(raw: &str) -> Option<DateTime<Utc>> {
+    let (int, frac) = raw.split_once('.').unwrap_or((raw, ""));
+    if int.is_empty() || int.len() > 11 || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i64 = int.parse().ok()?;
+    let mut digits: String = frac.chars().take(9).collect();
+    while digits.len() < 9 {
+        digits.push('0');
+    }
+    let nanos: u32 = digits.parse().ok()?;
+    Utc.timestamp_opt(secs, nanos).single()
 }
 
 /// Fetch the reservation; `Ok(None)` when Cloudbeds says it does not exist (any more).
@@ -152,9 +162,7 @@ pub async fn fetch(
     let value = match send("Cloudbeds", "getReservation", request).await? {
         Answer::Json(v) => v,
         Answer::ClientError(status) if status == reqwest::StatusCode::NOT_FOUND => return Ok(None),
-        Answer::ClientError(status) => {
-            return Err(VendorError::Unavailable(format!("Cloudbeds API getReservation: HTTP {}", status.as_u16())));
-        }
+        Answer::ClientError(status) => return Err(crate::http::client_error("Cloudbeds", "getReservation", status)),
     };
     if value.get("success").and_then(yes_no) == Some(true)
         && let Some(data) = value.get("data").filter(|d| d.is_object())

@@ -70,7 +70,9 @@ pub fn source_from_channel_name(name: &str) -> Source {
 /// usual separators; `None` when it cannot be E.164 (no country code, letters, too short/long).
 /// Numbers without a country code are dropped rather than guessed.
 pub fn normalize_phone(raw: &str) -> Option<String> {
-    let t = raw.trim();
+    // "+44 (0) 20 ..." writes the national trunk prefix; E.164 drops it.
+    let t = raw.trim().replace("(0)", "");
+    let t = t.as_str();
     let rest = if let Some(r) = t.strip_prefix('+') {
         r
     } else if let Some(r) = t.strip_prefix("00") {
@@ -323,7 +325,7 @@ mod tests {
     fn phones() {
         assert_eq!(normalize_phone("+351 912 345 678").as_deref(), Some("+351912345678"));
         assert_eq!(normalize_phone("00420123456789").as_deref(), Some("+420123456789"));
-        assert_eq!(normalize_phone("+49 (0) 30-1234").as_deref(), None); // "(0)" is a trunk prefix: ambiguous
+        assert_eq!(normalize_phone("+44 (0) 20 7946 0000").as_deref(), Some("+442079460000"));
         assert_eq!(normalize_phone("912345678"), None);
         assert_eq!(normalize_phone("+12ab"), None);
     }

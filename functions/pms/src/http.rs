@@ -8,7 +8,8 @@ use serde_json::Value;
 /// What a vendor API answered.
 pub(crate) enum Answer {
     Json(Value),
-    /// A 4xx other than 401/403/408/429 (e.g. 404, or 400 for an operation we may not use).
+    /// A 4xx other than 408/429: 401/403 (credentials refused or operation not granted), 404...
+    /// The caller decides; a required call turns it into `Unavailable`.
     ClientError(StatusCode),
 }
 
@@ -30,13 +31,6 @@ pub(crate) async fn send(vendor: &str, operation: &str, request: RequestBuilder)
         tracing::warn!(vendor, operation, status = status.as_u16(), "vendor API unavailable");
         return Err(VendorError::Unavailable(format!("{vendor} API {operation}: HTTP {}", status.as_u16())));
     }
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        tracing::warn!(vendor, operation, status = status.as_u16(), "vendor API refused the credentials");
-        return Err(VendorError::Unavailable(format!(
-            "{vendor} API {operation}: the property's {vendor} credentials were refused (HTTP {})",
-            status.as_u16()
-        )));
-    }
     if status.is_client_error() {
         tracing::warn!(vendor, operation, status = status.as_u16(), "vendor API client error");
         return Ok(Answer::ClientError(status));
@@ -53,4 +47,15 @@ pub(crate) async fn send(vendor: &str, operation: &str, request: RequestBuilder)
         VendorError::Unavailable(format!("{vendor} API {operation}: answer is not JSON"))
     })?;
     Ok(Answer::Json(value))
+}
+
+/// A client error on a call we cannot do without: `Unavailable` (nothing stored, the PMS
+/// retries; fixing the property's credentials makes the retries succeed).
+pub(crate) fn client_error(vendor: &str, operation: &str, status: reqwest::StatusCode) -> VendorError {
+    let code = status.as_u16();
+    if code == 401 || code == 403 {
+        VendorError::Unavailable(format!("{vendor} API {operation}: the property's {vendor} credentials were refused (HTTP {code})"))
+    } else {
+        VendorError::Unavailable(format!("{vendor} API {operation}: HTTP {code}"))
+    }
 }

@@ -36,7 +36,7 @@ use crate::common::{
     bad, credential, decimal_of, nonempty, normalize_currency, normalize_email, normalize_language, normalize_phone,
     parse_utc, resolve_unit, source_from_channel_name, stable_event_id,
 };
-use crate::http::{Answer, send};
+use crate::http::{Answer, client_error, send};
 
 pub const DEFAULT_API_BASE: &str = "https://api.mews.com";
 /// Credential names (`PmsCredentials.values`), matched case-insensitively.
@@ -214,7 +214,7 @@ impl<'a> MewsClient<'a> {
 }
 
 fn required<T>(r: Result<T, reqwest::StatusCode>, operation: &str) -> Result<T, VendorError> {
-    r.map_err(|status| VendorError::Unavailable(format!("Mews API {operation}: HTTP {}", status.as_u16())))
+    r.map_err(|status| client_error("Mews", operation, status))
 }
 
 /// Everything fetched for one webhook.
