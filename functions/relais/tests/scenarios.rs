@@ -11,11 +11,8 @@ fn scenarios_dir() -> PathBuf {
 }
 
 fn run(path: &Path) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_relais"))
-        .arg("simulate")
-        .arg(path)
-        .output()
-        .expect("run relais simulate");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_relais")).arg("simulate").arg(path).output().expect("run relais simulate");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -24,10 +21,7 @@ fn run(path: &Path) -> (i32, String, String) {
 }
 
 fn diff(expected: &str, actual: &str) -> String {
-    similar::TextDiff::from_lines(expected, actual)
-        .unified_diff()
-        .header("expected", "actual")
-        .to_string()
+    similar::TextDiff::from_lines(expected, actual).unified_diff().header("expected", "actual").to_string()
 }
 
 #[test]

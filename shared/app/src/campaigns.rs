@@ -46,7 +46,8 @@ pub struct Actor {
 impl Actor {
     pub async fn load(app: &App, user_id: &str) -> ServiceResult<Actor> {
         let user = app.store.get_user(user_id).await?.ok_or_else(|| ServiceError::NotFound("user".into()))?;
-        let account_id = user.account_id.clone().ok_or_else(|| ServiceError::Forbidden("user has no account".into()))?;
+        let account_id =
+            user.account_id.clone().ok_or_else(|| ServiceError::Forbidden("user has no account".into()))?;
         Ok(Actor { user, account_id })
     }
 }
@@ -115,13 +116,10 @@ pub async fn create(app: &App, actor: &Actor, body: &serde_json::Value, id: Opti
 async fn save(app: &App, mut campaign: Campaign, expected_version: u64) -> ServiceResult<Campaign> {
     campaign.version = expected_version + 1;
     campaign.updated_at = app.clock.now();
-    app.store
-        .put_campaign(&campaign, Some(expected_version))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ServiceError::Conflict("the campaign changed since you read it".into()),
-            other => other.into(),
-        })?;
+    app.store.put_campaign(&campaign, Some(expected_version)).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ServiceError::Conflict("the campaign changed since you read it".into()),
+        other => other.into(),
+    })?;
     Ok(campaign)
 }
 

@@ -256,7 +256,11 @@ impl Store for MemoryStore {
                 .collect()
         })
     }
-    async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate) -> StoreResult<Vec<Reservation>> {
+    async fn reservations_checking_out_from(
+        &self,
+        property_id: &str,
+        from: NaiveDate,
+    ) -> StoreResult<Vec<Reservation>> {
         self.read(|s| {
             s.reservations
                 .values()
@@ -324,7 +328,9 @@ impl Store for MemoryStore {
         })
     }
     async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>> {
-        self.read(|s| s.messages.values().filter(|m| m.campaign_id == campaign_id && m.state.is_open()).cloned().collect())
+        self.read(|s| {
+            s.messages.values().filter(|m| m.campaign_id == campaign_id && m.state.is_open()).cloned().collect()
+        })
     }
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>> {
         self.read(|s| s.by_provider_id.get(provider_message_id).and_then(|id| s.messages.get(id)).cloned())
@@ -488,7 +494,11 @@ pub struct OutboxChannel {
 }
 
 impl OutboxChannel {
-    pub fn new(channel: Channel, rejects: impl IntoIterator<Item = String>, clock: std::sync::Arc<dyn Clock>) -> OutboxChannel {
+    pub fn new(
+        channel: Channel,
+        rejects: impl IntoIterator<Item = String>,
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> OutboxChannel {
         OutboxChannel {
             channel,
             rejects: rejects.into_iter().collect(),
@@ -548,7 +558,11 @@ impl ChannelSender for OutboxChannel {
                 writeln!(f, "{line}")
             });
             if let Err(e) = appended {
-                return SendOutcome::Transient { code: "outbox_io".into(), detail: e.to_string(), retry_after_seconds: None };
+                return SendOutcome::Transient {
+                    code: "outbox_io".into(),
+                    detail: e.to_string(),
+                    retry_after_seconds: None,
+                };
             }
         }
         let provider_message_id = record.provider_message_id.clone();

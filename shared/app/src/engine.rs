@@ -7,9 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use relais_domain::conditions::ConditionContext;
-use relais_domain::planner::{
-    self, DueContext, DueDecision, PlanAction, Rendered, ReservationView,
-};
+use relais_domain::planner::{self, DueContext, DueDecision, PlanAction, Rendered, ReservationView};
 use relais_domain::{
     Attempt, Campaign, Channel, Chatbot, Message, MessageCondition, MessageState, Property, Reservation,
     ReservationStatus,
@@ -105,7 +103,12 @@ async fn apply(app: &App, actions: Vec<PlanAction>) -> EngineResult<()> {
     Ok(())
 }
 
-async fn dispatch_due_of_reservation(app: &App, property_id: &str, reservation_id: &str, now: DateTime<Utc>) -> EngineResult<()> {
+async fn dispatch_due_of_reservation(
+    app: &App,
+    property_id: &str,
+    reservation_id: &str,
+    now: DateTime<Utc>,
+) -> EngineResult<()> {
     let messages = app.store.messages_of_reservation(property_id, reservation_id).await?;
     for message in messages.iter().filter(|m| m.state.is_open() && m.due_at <= now) {
         enqueue(app, &message.id, DispatchReason::Due, 0).await?;
@@ -207,6 +210,10 @@ async fn resolve_interrupted(app: &App, message: &Message, now: DateTime<Utc>) -
         return Ok(false);
     }
     let mut updated = message.clone();
+    if let Some(attempt) = updated.attempts.last_mut().filter(|a| a.status == MessageState::Sending) {
+        attempt.status = MessageState::Failed;
+        attempt.error = Some("outcome_unknown".into());
+    }
     updated.transition(now, MessageState::Failed, Some("send_outcome_unknown".into()));
     updated.version = message.version + 1;
     match app.store.update_message(&updated, message.version).await {
@@ -249,10 +256,11 @@ async fn load(app: &App, message: &Message) -> EngineResult<Option<Loaded>> {
     } else {
         Vec::new()
     };
-    let unit_reservations = match (&record.reservation.unit_id, needs(|c| matches!(c, MessageCondition::AvailableNights { .. }))) {
-        (Some(unit), true) => app.store.reservations_in_unit(&property.id, unit).await?,
-        _ => Vec::new(),
-    };
+    let unit_reservations =
+        match (&record.reservation.unit_id, needs(|c| matches!(c, MessageCondition::AvailableNights { .. }))) {
+            (Some(unit), true) => app.store.reservations_in_unit(&property.id, unit).await?,
+            _ => Vec::new(),
+        };
     Ok(Some(Loaded { campaign, property, chatbot, record, guest_history, unit_reservations }))
 }
 
@@ -346,10 +354,25 @@ pub fn template_name(campaign_id: &str, language: &str) -> String {
 
 /// Claim the message, call the channel, record the outcome. The claim (state `sending`,
 /// version + 1) is the single point that makes a send exactly-once: whoever loses it stops.
-async fn send(app: &App, message: Message, loaded: &Loaded, rendered: Rendered, now: DateTime<Utc>) -> EngineResult<()> {
+async fn send(
+    app: &App,
+    message: Message,
+    loaded: &Loaded,
+    rendered: Rendered,
+    now: DateTime<Utc>,
+) -> EngineResult<()> {
     let mut claimed = message.clone();
     claimed.language = Some(rendered.language.clone());
     claimed.channel = Some(rendered.channel);
+    // The attempt is recorded with the claim, before the provider call: if this worker dies
+    // mid-send, the channel counts as tried and is never tried again (no fallback either).
+    claimed.attempts.push(Attempt {
+        channel: rendered.channel,
+        at: now,
+        provider_message_id: None,
+        status: MessageState::Sending,
+        error: None,
+    });
     claimed.transition(now, MessageState::Sending, None);
     if !write(app, &mut claimed, message.version).await? {
         return Ok(());
@@ -366,7 +389,8 @@ async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &
         from: sender_of(&loaded.chatbot, rendered.channel),
         language: rendered.language.clone(),
         body: rendered.body.clone(),
-        template_name: (rendered.channel == Channel::Whatsapp).then(|| template_name(&loaded.campaign.id, &rendered.language)),
+        template_name: (rendered.channel == Channel::Whatsapp)
+            .then(|| template_name(&loaded.campaign.id, &rendered.language)),
         parameters: rendered.parameters.clone(),
         status_callback: app.config.public_url.as_ref().map(|u| match rendered.channel {
             Channel::Whatsapp => format!("{u}/webhooks/whatsapp"),
@@ -398,15 +422,18 @@ async fn record_outcome(
 ) -> EngineResult<()> {
     let mut updated = claimed.clone();
     let channel = rendered.channel;
+    let mut in_flight = updated.attempts.pop().unwrap_or(Attempt {
+        channel,
+        at: now,
+        provider_message_id: None,
+        status: MessageState::Sending,
+        error: None,
+    });
     match outcome {
         SendOutcome::Accepted { provider_message_id } => {
-            updated.attempts.push(Attempt {
-                channel,
-                at: now,
-                provider_message_id: Some(provider_message_id),
-                status: MessageState::Sent,
-                error: None,
-            });
+            in_flight.provider_message_id = Some(provider_message_id);
+            in_flight.status = MessageState::Sent;
+            updated.attempts.push(in_flight);
             updated.retries = 0;
             updated.transition(now, MessageState::Sent, rendered.reason.clone());
             tracing::info!(message_id = %updated.id, channel = channel.as_str(), "message sent");
@@ -416,7 +443,9 @@ async fn record_outcome(
             if opted_out && let Some(phone) = loaded.record.reservation.guest.phone.as_deref() {
                 app.store.set_opt_out(channel, phone, true, now).await?;
             }
-            updated.attempts.push(Attempt { channel, at: now, provider_message_id: None, status: MessageState::Failed, error: Some(code.clone()) });
+            in_flight.status = MessageState::Failed;
+            in_flight.error = Some(code.clone());
+            updated.attempts.push(in_flight);
             let failure = format!("{}_failed", channel.as_str());
             updated.transition(now, MessageState::Failed, Some(format!("{failure}:{code}")));
             tracing::info!(message_id = %updated.id, channel = channel.as_str(), code = %code, "send refused");
@@ -438,7 +467,9 @@ async fn record_outcome(
                     }
                 }
                 None => {
-                    updated.attempts.push(Attempt { channel, at: now, provider_message_id: None, status: MessageState::Failed, error: Some(code.clone()) });
+                    in_flight.status = MessageState::Failed;
+                    in_flight.error = Some(code.clone());
+                    updated.attempts.push(in_flight);
                     updated.transition(now, MessageState::Failed, Some(format!("{}_failed:{code}", channel.as_str())));
                     if write(app, &mut updated, claimed.version).await?
                         && fallback_available(&loaded.campaign, &loaded.chatbot, &updated, channel).is_some()
@@ -481,7 +512,11 @@ async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: Da
     };
     let mut updated = message.clone();
     if app.store.is_opted_out(fallback, phone).await? {
-        updated.transition(now, MessageState::Failed, Some(format!("{}_failed;fallback_{}", failed.as_str(), planner::REASON_OPTED_OUT)));
+        updated.transition(
+            now,
+            MessageState::Failed,
+            Some(format!("{}_failed;fallback_{}", failed.as_str(), planner::REASON_OPTED_OUT)),
+        );
         write(app, &mut updated, message.version).await?;
         return Ok(());
     }
@@ -491,7 +526,11 @@ async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: Da
             send(app, message, loaded, rendered, now).await
         }
         Err(missing) => {
-            updated.transition(now, MessageState::Failed, Some(format!("{}_failed;fallback_missing_variable:{missing}", failed.as_str())));
+            updated.transition(
+                now,
+                MessageState::Failed,
+                Some(format!("{}_failed;fallback_missing_variable:{missing}", failed.as_str())),
+            );
             write(app, &mut updated, message.version).await.map(|_| ())
         }
     }
@@ -540,14 +579,22 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
     let mut updated = message.clone();
     match update.status {
         MessageState::Failed => {
-            // A failure after delivery or read is not believable; a repeated one changes nothing.
+            // A failure after delivery or read is not believable. A repeated one changes
+            // nothing, but re-queues the fallback in case the first handling died before
+            // queueing it (the fallback itself runs at most once).
+            if attempt.status == MessageState::Failed && is_latest && message.state == MessageState::Failed {
+                enqueue(app, &message.id, DispatchReason::Fallback, 0).await?;
+                return Ok(());
+            }
             if attempt.status != MessageState::Sent {
                 return Ok(());
             }
             let channel = attempt.channel;
             updated.attempts[index].status = MessageState::Failed;
             updated.attempts[index].error = update.error_code.clone();
-            if update.opted_out && let Some(phone) = load_phone(app, &message).await? {
+            if update.opted_out
+                && let Some(phone) = load_phone(app, &message).await?
+            {
                 app.store.set_opt_out(channel, &phone, true, now).await?;
             }
             if is_latest {

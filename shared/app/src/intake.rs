@@ -244,7 +244,11 @@ fn remember_event(event_ids: &mut Vec<String>, event_id: &str) {
     }
 }
 
-async fn publish_and_clear(app: &App, mut record: ReservationRecord, event: ReservationChanged) -> Result<(), StoreError> {
+async fn publish_and_clear(
+    app: &App,
+    mut record: ReservationRecord,
+    event: ReservationChanged,
+) -> Result<(), StoreError> {
     app.bus.publish(&event).await.map_err(StoreError::Unavailable)?;
     let expected = record.version;
     record.unpublished = None;

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-pub mod embedded;
 pub mod campaigns;
+pub mod chaos;
+pub mod embedded;
 pub mod engine;
 pub mod intake;
 pub mod local;

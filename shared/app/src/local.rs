@@ -7,8 +7,8 @@ use std::sync::Arc;
 use relais_domain::Channel;
 
 use crate::embedded::{MailOutbox, MemoryBus, MemoryQueue, MemoryStore, OutboxChannel};
-use crate::engine::{self, EngineResult};
-use crate::ports::{ChannelSender, Clock, PmsVendors};
+use crate::engine::{self, EngineError, EngineResult};
+use crate::ports::{ChannelSender, Clock, PmsVendors, ReservationChanged};
 use crate::{App, AppConfig};
 
 /// An [`App`] on embedded adapters, plus handles on them.
@@ -19,7 +19,11 @@ pub struct LocalRuntime {
     pub queue: Arc<MemoryQueue>,
     pub outbox: Arc<OutboxChannel>,
     pub mail: Arc<MailOutbox>,
+    failed_events: std::sync::Mutex<Vec<ReservationChanged>>,
 }
+
+/// Like an SQS visibility timeout: a job whose handling failed is seen again this much later.
+pub const REDELIVERY_DELAY_SECONDS: u32 = 30;
 
 /// What the local runtime is built from.
 pub struct LocalParts {
@@ -55,7 +59,15 @@ impl LocalRuntime {
             vendors: parts.vendors,
             config: parts.config,
         };
-        LocalRuntime { app, store: parts.store, bus, queue, outbox, mail }
+        LocalRuntime {
+            app,
+            store: parts.store,
+            bus,
+            queue,
+            outbox,
+            mail,
+            failed_events: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     /// Deliver every pending event and every visible job, until nothing is left (events
@@ -68,12 +80,35 @@ impl LocalRuntime {
                 return Ok(());
             }
             for event in &events {
-                engine::on_reservation_changed(&self.app, event).await?;
+                if let Err(e) = engine::on_reservation_changed(&self.app, event).await {
+                    // As EventBridge -> SQS would: the event comes back after a visibility timeout.
+                    tracing::warn!(error = %e, "evaluator failed; event redelivered later");
+                    self.redeliver_event(event.clone());
+                }
             }
             for job in &jobs {
-                engine::dispatch(&self.app, job).await?;
+                if let Err(e) = engine::dispatch(&self.app, job).await {
+                    tracing::warn!(error = %e, "dispatch failed; job redelivered later");
+                    use crate::ports::WorkQueue;
+                    self.queue.enqueue(job, REDELIVERY_DELAY_SECONDS).await.map_err(EngineError::Transport)?;
+                }
             }
         }
+    }
+
+    fn redeliver_event(&self, event: ReservationChanged) {
+        self.failed_events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event);
+    }
+
+    /// Hand events whose evaluation failed back to the bus (the next drain retries them).
+    pub async fn retry_failed_events(&self) -> EngineResult<()> {
+        let events: Vec<ReservationChanged> =
+            std::mem::take(&mut *self.failed_events.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        for event in &events {
+            use crate::ports::EventBus;
+            self.bus.publish(event).await.map_err(EngineError::Transport)?;
+        }
+        self.drain().await
     }
 
     /// One sweep, then everything it queued.

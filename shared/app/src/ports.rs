@@ -4,9 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{
-    Account, Campaign, Channel, Chatbot, Message, Property, Reservation, Transition, User,
-};
+use relais_domain::{Account, Campaign, Channel, Chatbot, Message, Property, Reservation, Transition, User};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +90,8 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<Reservation>>;
     /// Reservations of the property whose check-out is on or after `from` (planning a newly
     /// activated campaign).
-    async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate) -> StoreResult<Vec<Reservation>>;
+    async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate)
+    -> StoreResult<Vec<Reservation>>;
 
     // ---- idempotency
     /// Remember an idempotency key until `expires`; `true` the first time (or when the earlier
@@ -195,12 +194,22 @@ pub struct SendRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum SendOutcome {
-    Accepted { provider_message_id: String },
+    Accepted {
+        provider_message_id: String,
+    },
     /// Refused for good (not a WhatsApp user, invalid number, ...). `opted_out`: the recipient
     /// opted out or blocked the business on this channel.
-    Rejected { code: String, detail: String, opted_out: bool },
+    Rejected {
+        code: String,
+        detail: String,
+        opted_out: bool,
+    },
     /// Rate limited, 5xx, timeout: retry later with backoff.
-    Transient { code: String, detail: String, retry_after_seconds: Option<u32> },
+    Transient {
+        code: String,
+        detail: String,
+        retry_after_seconds: Option<u32>,
+    },
 }
 
 #[async_trait]

@@ -78,7 +78,11 @@ pub async fn simulate(doc: &Value) -> Result<SimulationOutput, SimulationError> 
 
 /// Load the account, users, properties, chatbots and campaigns (created, submitted and, with
 /// `approve`, approved by an approver of the account). Returns each campaign's current body.
-pub async fn setup(app: &App, scenario: &Scenario, output: &mut SimulationOutput) -> Result<BTreeMap<String, Value>, SimulationError> {
+pub async fn setup(
+    app: &App,
+    scenario: &Scenario,
+    output: &mut SimulationOutput,
+) -> Result<BTreeMap<String, Value>, SimulationError> {
     let account_id = scenario.account.id.clone();
     let store = &app.store;
     let io = |e: crate::ports::StoreError| SimulationError::Engine(EngineError::Store(e));
@@ -324,8 +328,12 @@ fn sent_lines(runtime: &LocalRuntime, messages: &[Message]) -> Vec<Value> {
 
 fn final_lines(mut messages: Vec<Message>) -> Vec<Value> {
     messages.sort_by(|a, b| {
-        (a.campaign_id.as_str(), a.reservation_id.as_str(), a.due_at, a.id.as_str())
-            .cmp(&(b.campaign_id.as_str(), b.reservation_id.as_str(), b.due_at, b.id.as_str()))
+        (a.campaign_id.as_str(), a.reservation_id.as_str(), a.due_at, a.id.as_str()).cmp(&(
+            b.campaign_id.as_str(),
+            b.reservation_id.as_str(),
+            b.due_at,
+            b.id.as_str(),
+        ))
     });
     messages
         .iter()

@@ -115,12 +115,7 @@ pub fn reservation(property_id: &str, id: &str, unit: Option<&str>, check_out: &
 
 pub fn record(reservation: Reservation, version: u64) -> ReservationRecord {
     ReservationRecord {
-        transitions: vec![Transition {
-            seq: 1,
-            from: None,
-            to: reservation.status,
-            at: reservation.updated_at,
-        }],
+        transitions: vec![Transition { seq: 1, from: None, to: reservation.status, at: reservation.updated_at }],
         confirmed_at: Some(reservation.updated_at),
         event_ids: vec!["evt-1".into()],
         unpublished: Some(crate::ports::ReservationChanged {
@@ -250,7 +245,10 @@ async fn reservations(store: &dyn Store, run: &str) {
     store.put_reservation(&record(r4.clone(), 1), None).await.unwrap();
 
     assert!(store.reservations_in_unit(&p, "101").await.unwrap().is_empty(), "a reservation leaves its old unit");
-    assert_eq!(ids(&store.reservations_in_unit(&p, "102").await.unwrap(), |r| &r.id), vec![r1.id.clone(), r2.id.clone()]);
+    assert_eq!(
+        ids(&store.reservations_in_unit(&p, "102").await.unwrap(), |r| &r.id),
+        vec![r1.id.clone(), r2.id.clone()]
+    );
     let in_unit = store.reservations_in_unit(&p, "102").await.unwrap();
     assert!(in_unit.contains(&rec1b.reservation), "units return the current reservation");
 
@@ -261,7 +259,11 @@ async fn reservations(store: &dyn Store, run: &str) {
     let by_phone = store.reservations_of_guest(&p, None, Some("+351912345678")).await.unwrap();
     assert_eq!(ids(&by_phone, |r| &r.id), vec![r1.id.clone(), r2.id.clone()]);
     let both = store.reservations_of_guest(&p, Some("ana@example.com"), Some("+351912345678")).await.unwrap();
-    assert_eq!(ids(&both, |r| &r.id), vec![r1.id.clone(), r2.id.clone(), r3.id.clone()], "either contact, no duplicates");
+    assert_eq!(
+        ids(&both, |r| &r.id),
+        vec![r1.id.clone(), r2.id.clone(), r3.id.clone()],
+        "either contact, no duplicates"
+    );
     assert!(store.reservations_of_guest(&p, None, None).await.unwrap().is_empty());
 
     let from = NaiveDate::from_ymd_opt(2026, 6, 13).unwrap();

@@ -128,7 +128,9 @@ pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadErr
     {
         return Err(PayloadError::new(field("guest.language"), "must be a BCP 47 language tag such as pt-BR"));
     }
-    for (name, amount) in [("total_amount", r.total_amount), ("host_payout", r.host_payout), ("balance_due", r.balance_due)] {
+    for (name, amount) in
+        [("total_amount", r.total_amount), ("host_payout", r.host_payout), ("balance_due", r.balance_due)]
+    {
         if amount.is_some_and(|a| a.is_sign_negative() && !a.is_zero()) && name != "balance_due" {
             return Err(PayloadError::new(field(name), "must not be negative"));
         }
@@ -151,7 +153,8 @@ pub fn is_e164(phone: &str) -> bool {
 
 fn is_language_tag(tag: &str) -> bool {
     let mut parts = tag.split(['-', '_']);
-    let primary_ok = parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    let primary_ok =
+        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
     primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
@@ -173,10 +176,22 @@ mod tests {
         assert_eq!(verify_signature(&["new"], Some(&t), Some(&sig), body, now()), Ok(()));
         assert_eq!(verify_signature(&["other", "new"], Some(&t), Some(&sig), body, now()), Ok(()));
         assert_eq!(verify_signature(&["old"], Some(&t), Some(&sig), body, now()), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature(&["new"], Some(&t), Some(&sig), br#"{"a":2}"#, now()), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature(&["new"], None, Some(&sig), body, now()), Err(SignatureError::Missing("X-Relais-Timestamp")));
-        assert_eq!(verify_signature(&["new"], Some(&t), None, body, now()), Err(SignatureError::Missing("X-Relais-Signature")));
-        assert_eq!(verify_signature(&["new"], Some(&t), Some("deadbeef"), body, now()), Err(SignatureError::Malformed("X-Relais-Signature")));
+        assert_eq!(
+            verify_signature(&["new"], Some(&t), Some(&sig), br#"{"a":2}"#, now()),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(&["new"], None, Some(&sig), body, now()),
+            Err(SignatureError::Missing("X-Relais-Timestamp"))
+        );
+        assert_eq!(
+            verify_signature(&["new"], Some(&t), None, body, now()),
+            Err(SignatureError::Missing("X-Relais-Signature"))
+        );
+        assert_eq!(
+            verify_signature(&["new"], Some(&t), Some("deadbeef"), body, now()),
+            Err(SignatureError::Malformed("X-Relais-Signature"))
+        );
         assert_eq!(verify_signature(&[""], Some(&t), Some(&sig), body, now()), Err(SignatureError::Mismatch));
     }
 
@@ -186,7 +201,10 @@ mod tests {
         for skew in [-301, 301] {
             let ts = now().timestamp() + skew;
             let sig = sign("s", ts, body);
-            assert_eq!(verify_signature(&["s"], Some(&ts.to_string()), Some(&sig), body, now()), Err(SignatureError::Stale));
+            assert_eq!(
+                verify_signature(&["s"], Some(&ts.to_string()), Some(&sig), body, now()),
+                Err(SignatureError::Stale)
+            );
         }
         let ts = now().timestamp() - 299;
         assert!(verify_signature(&["s"], Some(&ts.to_string()), Some(&sign("s", ts, body)), body, now()).is_ok());

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use crate::conditions::{ConditionContext, failing_reservation_condition, first_failing};
 use crate::language::choose_language;
 use crate::model::{
-    Anchor, Campaign, CampaignStatus, Channel, Chatbot, DayOfWeek, Message, MessageState, Occurrence,
-    Property, RelativeAnchor, Reservation, ReservationStatus, Transition, Trigger,
+    Anchor, Campaign, CampaignStatus, Channel, Chatbot, DayOfWeek, Message, MessageState, Occurrence, Property,
+    RelativeAnchor, Reservation, ReservationStatus, Transition, Trigger,
 };
 use crate::template::{Template, variables_for};
 use crate::time::{local_date, local_datetime, local_to_utc};
@@ -29,7 +29,10 @@ pub struct ReservationView<'a> {
 pub enum PlanAction {
     Create(Message),
     /// Replace the message read at `expected_version`.
-    Update { message: Message, expected_version: u64 },
+    Update {
+        message: Message,
+        expected_version: u64,
+    },
 }
 
 /// Whether a campaign's messages are planned at all: it has been active, and is not archived.
@@ -53,7 +56,12 @@ pub fn check_out_moment(property: &Property, reservation: &Reservation) -> DateT
 }
 
 /// When a message due at `due_at` stops being sendable.
-pub fn expiry(campaign: &Campaign, property: &Property, reservation: &Reservation, due_at: DateTime<Utc>) -> DateTime<Utc> {
+pub fn expiry(
+    campaign: &Campaign,
+    property: &Property,
+    reservation: &Reservation,
+    due_at: DateTime<Utc>,
+) -> DateTime<Utc> {
     if campaign.spec.anchored_on_check_out() {
         due_at + Duration::days(CHECK_OUT_ANCHORED_VALIDITY_DAYS)
     } else {
@@ -63,7 +71,12 @@ pub fn expiry(campaign: &Campaign, property: &Property, reservation: &Reservatio
 
 /// `schedule`: the first slot instant on local `date` at or after `not_before`, inside the
 /// trigger period; `None` when that day has no slot left.
-pub fn first_slot_on(campaign: &Campaign, property: &Property, date: NaiveDate, not_before: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn first_slot_on(
+    campaign: &Campaign,
+    property: &Property,
+    date: NaiveDate,
+    not_before: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let Trigger::Schedule { days, hours } = &campaign.spec.trigger else {
         return None;
     };
@@ -186,7 +199,11 @@ fn plan_schedule(
         return match open {
             Some(m) if reservation.status != ReservationStatus::Canceled && m.state == MessageState::Scheduled => {
                 let mut message = m.clone();
-                message.transition(now, MessageState::Canceled, Some(format!("status_changed:{}", reservation.status.as_str())));
+                message.transition(
+                    now,
+                    MessageState::Canceled,
+                    Some(format!("status_changed:{}", reservation.status.as_str())),
+                );
                 vec![PlanAction::Update { expected_version: m.version, message }]
             }
             _ => Vec::new(),
@@ -266,7 +283,11 @@ fn plan_status_change(
             continue;
         }
         if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, view.reservation) {
-            message.transition(now, MessageState::Skipped, Some(format!("reservation_conditions_not_met:{}", failed.kind())));
+            message.transition(
+                now,
+                MessageState::Skipped,
+                Some(format!("reservation_conditions_not_met:{}", failed.kind())),
+            );
         }
         actions.push(PlanAction::Create(message));
     }
@@ -318,7 +339,11 @@ fn plan_relative(
                 now,
             );
             if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, reservation) {
-                message.transition(now, MessageState::Skipped, Some(format!("reservation_conditions_not_met:{}", failed.kind())));
+                message.transition(
+                    now,
+                    MessageState::Skipped,
+                    Some(format!("reservation_conditions_not_met:{}", failed.kind())),
+                );
             } else if message.expires_at <= now {
                 // Attached after its moment is gone (e.g. an import of past stays): nothing to send.
                 message.transition(now, MessageState::Expired, Some(REASON_EXPIRED.into()));
@@ -470,7 +495,8 @@ pub fn render(
     channel: Channel,
     to: &str,
 ) -> Result<Rendered, String> {
-    let language = choose_language(reservation.guest.language.as_deref(), campaign.spec.messages.keys().map(String::as_str));
+    let language =
+        choose_language(reservation.guest.language.as_deref(), campaign.spec.messages.keys().map(String::as_str));
     let content = campaign
         .spec
         .messages
@@ -484,7 +510,6 @@ pub fn render(
     let parameters = template.render_parameters(&vars).map_err(|m| m.0)?;
     Ok(Rendered { channel, language, to: to.to_string(), body, parameters, reason: None })
 }
-
 
 #[cfg(test)]
 #[path = "planner_tests.rs"]

@@ -89,7 +89,12 @@ fn schedule(hours: Vec<u8>, anchor: Anchor, offset: i32) -> Campaign {
     use DayOfWeek::*;
     campaign(
         Trigger::Schedule { days: vec![Mon, Tue, Wed, Thu, Fri, Sat, Sun], hours },
-        Target { status: Some(ReservationStatus::Confirmed), anchor: Some(anchor), send_offset_days: Some(offset), statuses: None },
+        Target {
+            status: Some(ReservationStatus::Confirmed),
+            anchor: Some(anchor),
+            send_offset_days: Some(offset),
+            statuses: None,
+        },
     )
 }
 
@@ -136,7 +141,11 @@ fn reservation(check_in: NaiveDate, check_out: NaiveDate) -> Reservation {
     }
 }
 
-fn view<'a>(r: &'a Reservation, transitions: &'a [Transition], confirmed_at: Option<DateTime<Utc>>) -> ReservationView<'a> {
+fn view<'a>(
+    r: &'a Reservation,
+    transitions: &'a [Transition],
+    confirmed_at: Option<DateTime<Utc>>,
+) -> ReservationView<'a> {
     ReservationView { reservation: r, transitions, confirmed_at }
 }
 
@@ -250,12 +259,18 @@ fn relative_follows_date_changes() {
 
 #[test]
 fn status_change_one_message_per_transition_inside_the_period() {
-    let mut c = campaign(Trigger::StatusChange, Target { status: Some(ReservationStatus::CheckedIn), ..Target::default() });
+    let mut c =
+        campaign(Trigger::StatusChange, Target { status: Some(ReservationStatus::CheckedIn), ..Target::default() });
     let p = property("UTC");
     let r = reservation(date(2026, 6, 10), date(2026, 6, 13));
     let transitions = vec![
         Transition { seq: 1, from: None, to: ReservationStatus::Confirmed, at: utc(2026, 6, 1, 9, 0) },
-        Transition { seq: 2, from: Some(ReservationStatus::Confirmed), to: ReservationStatus::CheckedIn, at: utc(2026, 6, 10, 15, 0) },
+        Transition {
+            seq: 2,
+            from: Some(ReservationStatus::Confirmed),
+            to: ReservationStatus::CheckedIn,
+            at: utc(2026, 6, 10, 15, 0),
+        },
     ];
     let m = created(plan(&c, &p, &view(&r, &transitions, None), &[], utc(2026, 6, 10, 15, 0)));
     assert_eq!(m.due_at, utc(2026, 6, 10, 15, 0));
@@ -273,7 +288,8 @@ fn expiry_rules() {
     assert_eq!(expiry(&schedule(vec![10], Anchor::CheckIn, -3), &p, &r, due), utc(2026, 6, 13, 10, 0));
     // Anchored on check-out: due + 7 days.
     assert_eq!(expiry(&schedule(vec![10], Anchor::CheckOut, 1), &p, &r, due), utc(2026, 6, 14, 9, 0));
-    let checked_out = campaign(Trigger::StatusChange, Target { status: Some(ReservationStatus::CheckedOut), ..Target::default() });
+    let checked_out =
+        campaign(Trigger::StatusChange, Target { status: Some(ReservationStatus::CheckedOut), ..Target::default() });
     assert_eq!(expiry(&checked_out, &p, &r, due), utc(2026, 6, 14, 9, 0));
 }
 
@@ -286,11 +302,18 @@ fn cancellation_voids_open_messages_except_for_campaigns_targeting_canceled() {
     let canceled = updated(cancel_for_reservation(&c, std::slice::from_ref(&m), utc(2026, 6, 2, 0, 0)));
     assert_eq!(canceled.state, MessageState::Canceled);
     assert_eq!(canceled.reason.as_deref(), Some("reservation_canceled"));
-    let on_cancel = campaign(Trigger::StatusChange, Target { status: Some(ReservationStatus::Canceled), ..Target::default() });
+    let on_cancel =
+        campaign(Trigger::StatusChange, Target { status: Some(ReservationStatus::Canceled), ..Target::default() });
     assert!(cancel_for_reservation(&on_cancel, &[m], utc(2026, 6, 2, 0, 0)).is_empty());
 }
 
-fn decide(c: &Campaign, r: &Reservation, m: &Message, now: DateTime<Utc>, opted_out: &dyn Fn(Channel) -> bool) -> DueDecision {
+fn decide(
+    c: &Campaign,
+    r: &Reservation,
+    m: &Message,
+    now: DateTime<Utc>,
+    opted_out: &dyn Fn(Channel) -> bool,
+) -> DueDecision {
     let p = property("UTC");
     let bot = chatbot();
     let ctx = DueContext {
@@ -298,7 +321,12 @@ fn decide(c: &Campaign, r: &Reservation, m: &Message, now: DateTime<Utc>, opted_
         property: &p,
         chatbot: &bot,
         view: view(r, &[], None),
-        conditions: crate::conditions::ConditionContext { reservation: r, property: &p, guest_history: &[], unit_reservations: &[] },
+        conditions: crate::conditions::ConditionContext {
+            reservation: r,
+            property: &p,
+            guest_history: &[],
+            unit_reservations: &[],
+        },
         message: m,
         opted_out,
         now,
@@ -333,7 +361,10 @@ fn due_decision_order_and_reasons() {
     }
     assert_eq!(decide(&c, &r, &m, due, &|_| true), DueDecision::Skip("opted_out".into()));
     c.spec.message_conditions = vec![MessageCondition::CheckInFormSubmitted { value: true }];
-    assert_eq!(decide(&c, &r, &m, due, &never), DueDecision::Pending("conditions_not_met:check_in_form_submitted".into()));
+    assert_eq!(
+        decide(&c, &r, &m, due, &never),
+        DueDecision::Pending("conditions_not_met:check_in_form_submitted".into())
+    );
     c.spec.reservation_conditions = vec![ReservationCondition::Source { op: InOp::NotIn, value: vec![Source::Airbnb] }];
     assert_eq!(decide(&c, &r, &m, due, &never), DueDecision::Skip("reservation_conditions_not_met:source".into()));
     c.spec.reservation_conditions.clear();
