@@ -119,7 +119,11 @@ pub fn parse_webhook(body: &[u8]) -> Result<CloudbedsWebhook, VendorError> {
 /// Unix seconds written in decimal (`1766005022.073195`), exact to the nanosecond.
 pub fn parse_unix_seconds(raw: &str) -> Option<DateTime<Utc>> {
     let (int, frac) = raw.split_once('.').unwrap_or((raw, ""));
-    if int.is_empty() || int.len() > 11 || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || int.len() > 11
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let secs: i64 = int.parse().ok()?;
@@ -157,7 +161,9 @@ pub async fn fetch(
     } else if let Some(token) = credential(property, &ACCESS_TOKEN) {
         request = request.bearer_auth(token);
     } else {
-        return Err(VendorError::Unavailable("the property has no Cloudbeds API key or access token configured".into()));
+        return Err(VendorError::Unavailable(
+            "the property has no Cloudbeds API key or access token configured".into(),
+        ));
     }
     let value = match send("Cloudbeds", "getReservation", request).await? {
         Answer::Json(v) => v,
@@ -227,16 +233,14 @@ pub fn map_reservation(property: &Property, hook: &CloudbedsWebhook, data: &Valu
         .ok_or_else(|| bad("dateModified", "missing modification time"))?;
 
     let guests = entries(data.get("guestList"));
-    let main = guests
-        .iter()
-        .find(|g| g.get("isMainGuest").and_then(yes_no) == Some(true))
-        .or_else(|| guests.first())
-        .copied();
-    let (first_name, last_name) = match main.map(|g| (nonempty(g, &["guestFirstName"]), nonempty(g, &["guestLastName"]))) {
-        Some((Some(f), Some(l))) => (f, l),
-        Some((f, l)) if f.is_some() || l.is_some() => (f.unwrap_or_default(), l.unwrap_or_default()),
-        _ => nonempty(data, &["guestName"]).map(|n| split_name(&n)).unwrap_or_default(),
-    };
+    let main =
+        guests.iter().find(|g| g.get("isMainGuest").and_then(yes_no) == Some(true)).or_else(|| guests.first()).copied();
+    let (first_name, last_name) =
+        match main.map(|g| (nonempty(g, &["guestFirstName"]), nonempty(g, &["guestLastName"]))) {
+            Some((Some(f), Some(l))) => (f, l),
+            Some((f, l)) if f.is_some() || l.is_some() => (f.unwrap_or_default(), l.unwrap_or_default()),
+            _ => nonempty(data, &["guestName"]).map(|n| split_name(&n)).unwrap_or_default(),
+        };
     let email = main
         .and_then(|g| nonempty(g, &["guestEmail"]))
         .or_else(|| nonempty(data, &["guestEmail"]))
@@ -268,7 +272,8 @@ pub fn map_reservation(property: &Property, hook: &CloudbedsWebhook, data: &Valu
 
     let total_amount = field(data, &["total"]).and_then(decimal_of);
     let balance_due = field(data, &["balance"]).and_then(decimal_of);
-    let source = nonempty(data, &["source", "sourceName"]).map(|s| source_from_channel_name(&s)).unwrap_or(Source::Other);
+    let source =
+        nonempty(data, &["source", "sourceName"]).map(|s| source_from_channel_name(&s)).unwrap_or(Source::Other);
 
     let mut custom_fields = BTreeMap::new();
     for cf in entries(data.get("customFields")) {

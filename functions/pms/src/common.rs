@@ -73,13 +73,7 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     // "+44 (0) 20 ..." writes the national trunk prefix; E.164 drops it.
     let t = raw.trim().replace("(0)", "");
     let t = t.as_str();
-    let rest = if let Some(r) = t.strip_prefix('+') {
-        r
-    } else if let Some(r) = t.strip_prefix("00") {
-        r
-    } else {
-        return None;
-    };
+    let rest = t.strip_prefix('+').or_else(|| t.strip_prefix("00"))?;
     let mut digits = String::with_capacity(rest.len());
     for c in rest.chars() {
         if c.is_ascii_digit() {
@@ -211,11 +205,7 @@ pub fn decimal_of(v: &Value) -> Option<Amount> {
         }
         Value::String(s) => {
             let s = s.trim();
-            if s.is_empty() {
-                None
-            } else {
-                Amount::from_str(s).ok().or_else(|| Amount::from_scientific(s).ok())
-            }
+            if s.is_empty() { None } else { Amount::from_str(s).ok().or_else(|| Amount::from_scientific(s).ok()) }
         }
         _ => None,
     }
@@ -344,7 +334,10 @@ mod tests {
         let tz: Tz = "Europe/Lisbon".parse().unwrap();
         let summer = parse_vendor_datetime("2026-06-01 10:00", tz).unwrap();
         assert_eq!(summer.to_rfc3339(), "2026-06-01T09:00:00+00:00");
-        assert_eq!(parse_vendor_datetime("2026-06-01T10:00:00Z", tz).unwrap().to_rfc3339(), "2026-06-01T10:00:00+00:00");
+        assert_eq!(
+            parse_vendor_datetime("2026-06-01T10:00:00Z", tz).unwrap().to_rfc3339(),
+            "2026-06-01T10:00:00+00:00"
+        );
         assert!(parse_vendor_datetime("2026-06-01 10:00:00.5", tz).is_some());
         assert!(parse_vendor_datetime("yesterday", tz).is_none());
     }

@@ -151,7 +151,10 @@ impl CsvMapping {
             }
         }
         if !["guest.first_name", "guest.last_name", "guest.full_name"].iter().any(|f| self.columns.contains_key(*f)) {
-            return Err(mapping_error("columns.guest.last_name", "map guest.last_name, guest.first_name or guest.full_name"));
+            return Err(mapping_error(
+                "columns.guest.last_name",
+                "map guest.last_name, guest.first_name or guest.full_name",
+            ));
         }
         if !self.columns.contains_key("status") && self.default_status.is_none() {
             return Err(mapping_error("columns.status", "map a status column or set default_status"));
@@ -223,7 +226,11 @@ pub fn parse_csv_reader<R: Read>(
     let headers = match rdr.byte_headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            report.rejected.push(RejectedRow { line: 1, field: "row".into(), reason: format!("unreadable header: {e}") });
+            report.rejected.push(RejectedRow {
+                line: 1,
+                field: "row".into(),
+                reason: format!("unreadable header: {e}"),
+            });
             return report;
         }
     };
@@ -413,7 +420,9 @@ impl RowContext<'_> {
         let time = |path: &str| -> Result<_, RowError> {
             match self.cell(record, path)? {
                 None => Ok(None),
-                Some(raw) => lenient_local_time(&raw).map(Some).ok_or_else(|| err(path, format!("{raw:?} is not a time HH:MM"))),
+                Some(raw) => {
+                    lenient_local_time(&raw).map(Some).ok_or_else(|| err(path, format!("{raw:?} is not a time HH:MM")))
+                }
             }
         };
         let eta = time("eta")?;
@@ -445,11 +454,16 @@ impl RowContext<'_> {
         };
         let language = match self.cell(record, "guest.language")? {
             None => None,
-            Some(raw) => Some(normalize_language(&raw).ok_or_else(|| err("guest.language", format!("{raw:?} is not a language tag")))?),
+            Some(raw) => Some(
+                normalize_language(&raw)
+                    .ok_or_else(|| err("guest.language", format!("{raw:?} is not a language tag")))?,
+            ),
         };
         let currency = match self.cell(record, "currency")? {
             None => None,
-            Some(raw) => Some(normalize_currency(&raw).ok_or_else(|| err("currency", format!("{raw:?} is not a currency code")))?),
+            Some(raw) => Some(
+                normalize_currency(&raw).ok_or_else(|| err("currency", format!("{raw:?} is not a currency code")))?,
+            ),
         };
 
         let mut custom_fields = BTreeMap::new();
@@ -476,7 +490,14 @@ impl RowContext<'_> {
             check_out,
             eta,
             etd,
-            guest: Guest { first_name, last_name, email, phone, language, hometown: self.cell(record, "guest.hometown")? },
+            guest: Guest {
+                first_name,
+                last_name,
+                email,
+                phone,
+                language,
+                hometown: self.cell(record, "guest.hometown")?,
+            },
             adults: self.count(record, "adults")?,
             children: self.count(record, "children")?,
             total_amount: self.amount(record, "total_amount")?,

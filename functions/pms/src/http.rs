@@ -54,7 +54,9 @@ pub(crate) async fn send(vendor: &str, operation: &str, request: RequestBuilder)
 pub(crate) fn client_error(vendor: &str, operation: &str, status: reqwest::StatusCode) -> VendorError {
     let code = status.as_u16();
     if code == 401 || code == 403 {
-        VendorError::Unavailable(format!("{vendor} API {operation}: the property's {vendor} credentials were refused (HTTP {code})"))
+        VendorError::Unavailable(format!(
+            "{vendor} API {operation}: the property's {vendor} credentials were refused (HTTP {code})"
+        ))
     } else {
         VendorError::Unavailable(format!("{vendor} API {operation}: HTTP {code}"))
     }

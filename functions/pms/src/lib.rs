@@ -116,10 +116,9 @@ impl PmsAdapters {
         )?;
         match cloudbeds::fetch(&self.http, property, &hook, self.config.request_timeout).await? {
             Some(data) => Ok(vec![cloudbeds::map_reservation(property, &hook, &data)?]),
-            None => Err(VendorError::Ignored(format!(
-                "Cloudbeds no longer returns reservation for event {}",
-                hook.event
-            ))),
+            None => {
+                Err(VendorError::Ignored(format!("Cloudbeds no longer returns reservation for event {}", hook.event)))
+            }
         }
     }
 }
@@ -147,7 +146,9 @@ impl PmsVendors for PmsAdapters {
             _ => self.cloudbeds(property, request).await,
         };
         match &result {
-            Ok(events) => tracing::info!(pms, property_id = %property.id, events = events.len(), "vendor webhook mapped"),
+            Ok(events) => {
+                tracing::info!(pms, property_id = %property.id, events = events.len(), "vendor webhook mapped")
+            }
             Err(e) => tracing::info!(pms, property_id = %property.id, outcome = %e, "vendor webhook not mapped"),
         }
         result

@@ -245,12 +245,18 @@ pub async fn fetch(client: &MewsClient<'_>, property: &Property, hook: &MewsWebh
     let op = "reservations/getAll/2023-06-06";
     let mut reservations = Vec::new();
     if !hook.reservation_ids.is_empty() {
-        reservations.extend(required(client.get_by_ids(op, "ReservationIds", &hook.reservation_ids, &Map::new(), "Reservations").await?, op)?);
+        reservations.extend(required(
+            client.get_by_ids(op, "ReservationIds", &hook.reservation_ids, &Map::new(), "Reservations").await?,
+            op,
+        )?);
     }
     if !hook.customer_ids.is_empty() {
         let mut extra = Map::new();
         extra.insert("States".into(), json!(["Confirmed", "Started"]));
-        reservations.extend(required(client.get_by_ids(op, "AccountIds", &hook.customer_ids, &extra, "Reservations").await?, op)?);
+        reservations.extend(required(
+            client.get_by_ids(op, "AccountIds", &hook.customer_ids, &extra, "Reservations").await?,
+            op,
+        )?);
     }
     let mut seen = BTreeSet::new();
     reservations.retain(|r| str_of(r, "Id").is_some_and(|id| seen.insert(id)));
@@ -261,7 +267,12 @@ pub async fn fetch(client: &MewsClient<'_>, property: &Property, hook: &MewsWebh
         return Ok(data);
     }
 
-    let customer_ids = unique(reservations.iter().filter(|r| r.get("AccountType").and_then(Value::as_str).is_none_or(|t| t == "Customer")).map(|r| str_of(r, "AccountId")));
+    let customer_ids = unique(
+        reservations
+            .iter()
+            .filter(|r| r.get("AccountType").and_then(Value::as_str).is_none_or(|t| t == "Customer"))
+            .map(|r| str_of(r, "AccountId")),
+    );
     if !customer_ids.is_empty() {
         let op = "customers/getAll";
         let mut extra = Map::new();
@@ -274,7 +285,12 @@ pub async fn fetch(client: &MewsClient<'_>, property: &Property, hook: &MewsWebh
     }
 
     let age_ids = unique(reservations.iter().flat_map(|r| {
-        r.get("PersonCounts").and_then(Value::as_array).cloned().unwrap_or_default().into_iter().map(|pc| str_of(&pc, "AgeCategoryId"))
+        r.get("PersonCounts")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|pc| str_of(&pc, "AgeCategoryId"))
     }));
     if !age_ids.is_empty() {
         let op = "ageCategories/getAll";
@@ -290,7 +306,8 @@ pub async fn fetch(client: &MewsClient<'_>, property: &Property, hook: &MewsWebh
         let op = "orderItems/getAll";
         let mut extra = Map::new();
         extra.insert("AccountingStates".into(), json!(["Open", "Closed"]));
-        data.order_items = required(client.get_by_ids(op, "ServiceOrderIds", &res_ids, &extra, "OrderItems").await?, op)?;
+        data.order_items =
+            required(client.get_by_ids(op, "ServiceOrderIds", &res_ids, &extra, "OrderItems").await?, op)?;
     }
 
     let group_ids = unique(reservations.iter().map(|r| str_of(r, "GroupId")));
@@ -306,7 +323,8 @@ pub async fn fetch(client: &MewsClient<'_>, property: &Property, hook: &MewsWebh
             .collect();
         let source_ids = unique(primary.iter().map(|(_, s)| Some(s.clone())));
         if !source_ids.is_empty()
-            && let Ok(sources) = client.get_by_ids("sources/getAll", "SourceIds", &source_ids, &Map::new(), "Sources").await?
+            && let Ok(sources) =
+                client.get_by_ids("sources/getAll", "SourceIds", &source_ids, &Map::new(), "Sources").await?
         {
             let names: HashMap<String, String> =
                 sources.iter().filter_map(|s| Some((str_of(s, "Id")?, str_of(s, "Name")?))).collect();
@@ -320,12 +338,16 @@ pub async fn fetch(client: &MewsClient<'_>, property: &Property, hook: &MewsWebh
 
     // Room names are needed only when the property's units are not Mews resource ids.
     let resource_ids = unique(reservations.iter().map(|r| str_of(r, "AssignedResourceId")));
-    let needs_names = !property.units.is_empty() && resource_ids.iter().any(|id| !property.units.iter().any(|u| &u.id == id));
+    let needs_names =
+        !property.units.is_empty() && resource_ids.iter().any(|id| !property.units.iter().any(|u| &u.id == id));
     if needs_names {
         let mut extra = Map::new();
         extra.insert("Extent".into(), json!({"Resources": true}));
-        if let Ok(resources) = client.get_by_ids("resources/getAll", "ResourceIds", &resource_ids, &extra, "Resources").await? {
-            data.resource_names = resources.iter().filter_map(|r| Some((str_of(r, "Id")?, str_of(r, "Name")?))).collect();
+        if let Ok(resources) =
+            client.get_by_ids("resources/getAll", "ResourceIds", &resource_ids, &extra, "Resources").await?
+        {
+            data.resource_names =
+                resources.iter().filter_map(|r| Some((str_of(r, "Id")?, str_of(r, "Name")?))).collect();
         }
     }
     data.reservations = reservations;
@@ -390,7 +412,8 @@ pub fn map_reservation(property: &Property, data: &MewsData, r: &Value) -> Resul
         return Err(bad("Reservation.ScheduledEndUtc", "the stay must end on a later local date than it starts"));
     }
     let res_updated_raw = str_of(r, "UpdatedUtc").ok_or_else(|| bad("Reservation.UpdatedUtc", "missing"))?;
-    let res_updated = parse_utc(&res_updated_raw).ok_or_else(|| bad("Reservation.UpdatedUtc", "expected an RFC 3339 time"))?;
+    let res_updated =
+        parse_utc(&res_updated_raw).ok_or_else(|| bad("Reservation.UpdatedUtc", "expected an RFC 3339 time"))?;
 
     let customer = str_of(r, "AccountId").and_then(|a| data.customers.get(&a));
     let cust_updated_raw = customer.and_then(|c| str_of(c, "UpdatedUtc")).unwrap_or_default();
@@ -439,7 +462,9 @@ pub fn map_reservation(property: &Property, data: &MewsData, r: &Value) -> Resul
 
     let source = match str_of(r, "GroupId").and_then(|g| data.group_sources.get(&g)) {
         Some(name) => source_from_channel_name(name),
-        None => source_of_origin(r.get("Origin").and_then(Value::as_str), r.get("CommanderOrigin").and_then(Value::as_str)),
+        None => {
+            source_of_origin(r.get("Origin").and_then(Value::as_str), r.get("CommanderOrigin").and_then(Value::as_str))
+        }
     };
     let resource = str_of(r, "AssignedResourceId");
     let resource_name = resource.as_ref().and_then(|id| data.resource_names.get(id)).map(String::as_str);

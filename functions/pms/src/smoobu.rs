@@ -23,7 +23,8 @@ use crate::common::{
 };
 
 /// Actions that carry a booking.
-pub const BOOKING_ACTIONS: [&str; 4] = ["newReservation", "updateReservation", "cancelReservation", "deleteReservation"];
+pub const BOOKING_ACTIONS: [&str; 4] =
+    ["newReservation", "updateReservation", "cancelReservation", "deleteReservation"];
 /// Actions seen on Smoobu webhooks that say nothing about bookings.
 pub const IGNORED_ACTIONS: [&str; 4] = ["updateRates", "newMessage", "newTimelineEvent", "deleteTimelineEvent"];
 
@@ -142,13 +143,14 @@ pub fn map_booking(property: &Property, action: &str, data: &Value) -> Result<Ve
     let updated_at: DateTime<Utc> = parse_vendor_datetime(&mod_raw, property.time_zone)
         .ok_or_else(|| bad(format!("data.{mod_key}"), "expected a date-time such as 2026-06-01 10:00"))?;
 
-    let (first_name, last_name) = match (nonempty(data, &["firstname", "firstName"]), nonempty(data, &["lastname", "lastName"])) {
-        (Some(f), Some(l)) => (f, l),
-        (f, l) => {
-            let (sf, sl) = nonempty(data, &["guest-name", "guestName"]).map(|n| split_name(&n)).unwrap_or_default();
-            (f.unwrap_or(sf), l.unwrap_or(sl))
-        }
-    };
+    let (first_name, last_name) =
+        match (nonempty(data, &["firstname", "firstName"]), nonempty(data, &["lastname", "lastName"])) {
+            (Some(f), Some(l)) => (f, l),
+            (f, l) => {
+                let (sf, sl) = nonempty(data, &["guest-name", "guestName"]).map(|n| split_name(&n)).unwrap_or_default();
+                (f.unwrap_or(sf), l.unwrap_or(sl))
+            }
+        };
     let guest = Guest {
         first_name,
         last_name,
@@ -181,7 +183,8 @@ pub fn map_booking(property: &Property, action: &str, data: &Value) -> Result<Ve
         .or_else(|| credential(property, &["currency"]).and_then(normalize_currency));
 
     let apartment = data.get("apartment").cloned().unwrap_or(Value::Null);
-    let unit_id = resolve_unit(property, nonempty(&apartment, &["id"]).as_deref(), nonempty(&apartment, &["name"]).as_deref());
+    let unit_id =
+        resolve_unit(property, nonempty(&apartment, &["id"]).as_deref(), nonempty(&apartment, &["name"]).as_deref());
     let source = channel_name.as_deref().map(source_from_channel_name).unwrap_or(Source::Other);
 
     let reservation = Reservation {

@@ -1,4 +1,3 @@
-
 mod support;
 
 use std::collections::HashMap;
@@ -44,8 +43,14 @@ fn one(data: Value) -> HashMap<String, Value> {
 
 #[tokio::test]
 async fn created_webhook_fetches_and_maps_the_reservation() {
-    let (r, fake) =
-        run(one(reservation_data()), support::fake::Knobs::default(), fixture("cloudbeds/webhook_created.json"), SECRET, ("api_key", "cb-key")).await;
+    let (r, fake) = run(
+        one(reservation_data()),
+        support::fake::Knobs::default(),
+        fixture("cloudbeds/webhook_created.json"),
+        SECRET,
+        ("api_key", "cb-key"),
+    )
+    .await;
     let events = r.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].reservation, expected("cloudbeds/expected.json"));
@@ -73,8 +78,14 @@ async fn status_change_with_other_key_casing_uses_the_fetched_status() {
     let mut data = reservation_data();
     data["status"] = "checked_in".into();
     data["dateModified"] = "2026-06-10 16:20:00".into();
-    let (r, _) =
-        run(one(data), support::fake::Knobs::default(), fixture("cloudbeds/webhook_status_changed.json"), SECRET, ("api_key", "cb-key")).await;
+    let (r, _) = run(
+        one(data),
+        support::fake::Knobs::default(),
+        fixture("cloudbeds/webhook_status_changed.json"),
+        SECRET,
+        ("api_key", "cb-key"),
+    )
+    .await;
     let e = r.unwrap();
     assert_eq!(e[0].reservation.status, ReservationStatus::CheckedIn);
     // 2026-06-10 16:20 Lisbon = 15:20Z, later than the event timestamp (2026-06-08T09:00:00.5Z).
@@ -95,7 +106,14 @@ async fn statuses_map_and_unknown_status_names_the_field() {
     }
     let mut data = reservation_data();
     data["status"] = "on_hold".into();
-    let (r, _) = run(one(data), support::fake::Knobs::default(), fixture("cloudbeds/webhook_created.json"), SECRET, ("api_key", "cb-key")).await;
+    let (r, _) = run(
+        one(data),
+        support::fake::Knobs::default(),
+        fixture("cloudbeds/webhook_created.json"),
+        SECRET,
+        ("api_key", "cb-key"),
+    )
+    .await;
     match r {
         Err(VendorError::BadPayload { field, .. }) => assert_eq!(field, "status"),
         other => panic!("{other:?}"),
@@ -104,7 +122,14 @@ async fn statuses_map_and_unknown_status_names_the_field() {
 
 #[tokio::test]
 async fn deletion_cancels_when_still_returned_and_is_ignored_when_gone() {
-    let (r, _) = run(HashMap::new(), support::fake::Knobs::default(), fixture("cloudbeds/webhook_deleted.json"), SECRET, ("api_key", "cb-key")).await;
+    let (r, _) = run(
+        HashMap::new(),
+        support::fake::Knobs::default(),
+        fixture("cloudbeds/webhook_deleted.json"),
+        SECRET,
+        ("api_key", "cb-key"),
+    )
+    .await;
     assert!(matches!(r, Err(VendorError::Ignored(_))), "{r:?}");
     let mut data = reservation_data();
     data["reservationID"] = "7061304409999".into();
@@ -123,20 +148,41 @@ async fn deletion_cancels_when_still_returned_and_is_ignored_when_gone() {
 
 #[tokio::test]
 async fn other_objects_are_ignored_without_api_calls() {
-    let (r, fake) = run(one(reservation_data()), support::fake::Knobs::default(), fixture("cloudbeds/webhook_other.json"), SECRET, ("api_key", "cb-key")).await;
+    let (r, fake) = run(
+        one(reservation_data()),
+        support::fake::Knobs::default(),
+        fixture("cloudbeds/webhook_other.json"),
+        SECRET,
+        ("api_key", "cb-key"),
+    )
+    .await;
     assert!(matches!(r, Err(VendorError::Ignored(_))));
     assert!(fake.calls.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn wrong_token_or_property_is_unauthorized() {
-    let (r, fake) = run(one(reservation_data()), support::fake::Knobs::default(), fixture("cloudbeds/webhook_created.json"), "bad", ("api_key", "cb-key")).await;
+    let (r, fake) = run(
+        one(reservation_data()),
+        support::fake::Knobs::default(),
+        fixture("cloudbeds/webhook_created.json"),
+        "bad",
+        ("api_key", "cb-key"),
+    )
+    .await;
     assert!(matches!(r, Err(VendorError::Unauthorized(_))));
     assert!(fake.calls.lock().unwrap().is_empty());
     let mut hook = fixture_json("cloudbeds/webhook_created.json");
     hook["propertyID"] = 999.into();
     hook["propertyID_str"] = "999".into();
-    let (r, _) = run(one(reservation_data()), support::fake::Knobs::default(), serde_json::to_vec(&hook).unwrap(), SECRET, ("api_key", "cb-key")).await;
+    let (r, _) = run(
+        one(reservation_data()),
+        support::fake::Knobs::default(),
+        serde_json::to_vec(&hook).unwrap(),
+        SECRET,
+        ("api_key", "cb-key"),
+    )
+    .await;
     assert!(matches!(r, Err(VendorError::Unauthorized(_))));
 }
 
@@ -148,16 +194,22 @@ async fn api_down_5xx_timeout_and_refused_key_are_unavailable() {
         let (r, _) = run(one(reservation_data()), knobs, body.clone(), SECRET, ("api_key", "cb-key")).await;
         assert!(matches!(r, Err(VendorError::Unavailable(_))), "{code}: {r:?}");
     }
-    let (r, _) = run(one(reservation_data()), support::fake::Knobs::default(), body.clone(), SECRET, ("api_key", "wrong-key")).await;
+    let (r, _) =
+        run(one(reservation_data()), support::fake::Knobs::default(), body.clone(), SECRET, ("api_key", "wrong-key"))
+            .await;
     assert!(matches!(r, Err(VendorError::Unavailable(_))), "{r:?}");
     // success=false for a reservation the webhook announced: retry later.
-    let (r, _) = run(HashMap::new(), support::fake::Knobs::default(), body.clone(), SECRET, ("api_key", "cb-key")).await;
+    let (r, _) =
+        run(HashMap::new(), support::fake::Knobs::default(), body.clone(), SECRET, ("api_key", "cb-key")).await;
     assert!(matches!(r, Err(VendorError::Unavailable(_))), "{r:?}");
     let p = cb_property("http://127.0.0.1:9/api/v1.3", ("api_key", "cb-key"));
     let r = adapters(Duration::from_secs(2)).to_canonical("cloudbeds", &p, &request(body.clone(), Some(SECRET))).await;
     assert!(matches!(r, Err(VendorError::Unavailable(_))), "{r:?}");
-    let (base, _fake) =
-        support::fake::cloudbeds(one(reservation_data()), support::fake::Knobs { fail: Default::default(), delay: Some(Duration::from_secs(2)) }).await;
+    let (base, _fake) = support::fake::cloudbeds(
+        one(reservation_data()),
+        support::fake::Knobs { fail: Default::default(), delay: Some(Duration::from_secs(2)) },
+    )
+    .await;
     let p = cb_property(&base, ("api_key", "cb-key"));
     let r = adapters(Duration::from_millis(200)).to_canonical("cloudbeds", &p, &request(body, Some(SECRET))).await;
     assert!(matches!(r, Err(VendorError::Unavailable(_))), "{r:?}");
@@ -170,7 +222,14 @@ async fn php_style_empty_collections_and_string_counts() {
     data["assigned"] = serde_json::json!([]);
     data["unassigned"] = serde_json::json!([{"roomTypeID": "123", "adults": "3", "children": ""}]);
     data["balanceDetailed"] = serde_json::json!([]);
-    let (r, _) = run(one(data), support::fake::Knobs::default(), fixture("cloudbeds/webhook_created.json"), SECRET, ("api_key", "cb-key")).await;
+    let (r, _) = run(
+        one(data),
+        support::fake::Knobs::default(),
+        fixture("cloudbeds/webhook_created.json"),
+        SECRET,
+        ("api_key", "cb-key"),
+    )
+    .await;
     let res = r.unwrap().remove(0).reservation;
     assert_eq!((res.adults, res.children), (3, 0));
     assert_eq!((res.guest.first_name.as_str(), res.guest.last_name.as_str()), ("Ana", "Silva"));
@@ -193,5 +252,8 @@ fn webhook_parsing_names_fields() {
     }
     let h = relais_pms::cloudbeds::parse_webhook(&fixture("cloudbeds/webhook_created.json")).unwrap();
     assert_eq!(h.timestamp, Some(at("2026-06-01T09:30:00.073195Z")));
-    assert_eq!(h.event_id(), relais_pms::cloudbeds::parse_webhook(&fixture("cloudbeds/webhook_created.json")).unwrap().event_id());
+    assert_eq!(
+        h.event_id(),
+        relais_pms::cloudbeds::parse_webhook(&fixture("cloudbeds/webhook_created.json")).unwrap().event_id()
+    );
 }

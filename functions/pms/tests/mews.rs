@@ -1,4 +1,3 @@
-
 mod support;
 
 use std::time::Duration;
@@ -43,7 +42,14 @@ fn expected_list() -> Vec<Reservation> {
 
 #[tokio::test]
 async fn webhook_fetches_paginated_reservations_and_maps_them() {
-    let (r, fake) = run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), fixture("mews/webhook.json"), SECRET, 1).await;
+    let (r, fake) = run_with(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs::default(),
+        fixture("mews/webhook.json"),
+        SECRET,
+        1,
+    )
+    .await;
     let events = r.unwrap();
     let got: Vec<Reservation> = events.iter().map(|e| e.reservation.clone()).collect();
     assert_eq!(got, expected_list());
@@ -58,7 +64,14 @@ async fn webhook_fetches_paginated_reservations_and_maps_them() {
     assert_eq!(fake.calls_to("customers/getAll").len(), 3);
     assert_eq!(fake.calls_to("orderItems/getAll").len(), 3);
     // Event ids: stable per content.
-    let (again, _) = run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), fixture("mews/webhook.json"), SECRET, 1).await;
+    let (again, _) = run_with(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs::default(),
+        fixture("mews/webhook.json"),
+        SECRET,
+        1,
+    )
+    .await;
     let again = again.unwrap();
     assert_eq!(events[0].event_id, again[0].event_id);
     assert_ne!(events[0].event_id, events[1].event_id);
@@ -66,15 +79,28 @@ async fn webhook_fetches_paginated_reservations_and_maps_them() {
 
 #[tokio::test]
 async fn a_large_page_size_needs_one_call_per_list() {
-    let (r, fake) = run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), fixture("mews/webhook.json"), SECRET, 100).await;
+    let (r, fake) = run_with(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs::default(),
+        fixture("mews/webhook.json"),
+        SECRET,
+        100,
+    )
+    .await;
     assert_eq!(r.unwrap().len(), 2);
     assert_eq!(fake.calls_to("reservations/getAll/2023-06-06").len(), 1);
 }
 
 #[tokio::test]
 async fn customer_events_refresh_that_customers_open_reservations() {
-    let (r, fake) =
-        run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), fixture("mews/webhook_customer.json"), SECRET, 10).await;
+    let (r, fake) = run_with(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs::default(),
+        fixture("mews/webhook_customer.json"),
+        SECRET,
+        10,
+    )
+    .await;
     let events = r.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].reservation, expected_list()[0]);
@@ -85,8 +111,14 @@ async fn customer_events_refresh_that_customers_open_reservations() {
 
 #[tokio::test]
 async fn events_without_reservations_are_ignored_without_api_calls() {
-    let (r, fake) =
-        run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), fixture("mews/webhook_ignored.json"), SECRET, 10).await;
+    let (r, fake) = run_with(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs::default(),
+        fixture("mews/webhook_ignored.json"),
+        SECRET,
+        10,
+    )
+    .await;
     assert!(matches!(r, Err(VendorError::Ignored(_))));
     assert_eq!(fake.total_calls(), 0);
 }
@@ -94,13 +126,21 @@ async fn events_without_reservations_are_ignored_without_api_calls() {
 #[tokio::test]
 async fn optional_reservations_are_not_bookings_yet() {
     let body = br#"{"EnterpriseId":"851df8c8-90f2-4c4a-8e01-a4fc46b25178","Events":[{"Discriminator":"ServiceOrderUpdated","Value":{"Id":"1d2c3b4a-0000-4000-8000-00000000abcd"}}]}"#;
-    let (r, _) = run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), body.to_vec(), SECRET, 10).await;
+    let (r, _) =
+        run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), body.to_vec(), SECRET, 10).await;
     assert!(matches!(r, Err(VendorError::Ignored(_))));
 }
 
 #[tokio::test]
 async fn wrong_webhook_token_is_unauthorized_and_calls_nothing() {
-    let (r, fake) = run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), fixture("mews/webhook.json"), "nope", 10).await;
+    let (r, fake) = run_with(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs::default(),
+        fixture("mews/webhook.json"),
+        "nope",
+        10,
+    )
+    .await;
     assert!(matches!(r, Err(VendorError::Unauthorized(_))));
     assert_eq!(fake.total_calls(), 0);
 }
@@ -109,8 +149,14 @@ async fn wrong_webhook_token_is_unauthorized_and_calls_nothing() {
 async fn another_enterprise_is_unauthorized() {
     let mut hook = fixture_json("mews/webhook.json");
     hook["EnterpriseId"] = "00000000-0000-0000-0000-000000000000".into();
-    let (r, fake) =
-        run_with(fixture_json("mews/api.json"), support::fake::Knobs::default(), serde_json::to_vec(&hook).unwrap(), SECRET, 10).await;
+    let (r, fake) = run_with(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs::default(),
+        serde_json::to_vec(&hook).unwrap(),
+        SECRET,
+        10,
+    )
+    .await;
     assert!(matches!(r, Err(VendorError::Unauthorized(_))));
     assert_eq!(fake.total_calls(), 0);
 }
@@ -119,7 +165,9 @@ async fn another_enterprise_is_unauthorized() {
 async fn refused_api_credentials_are_unavailable() {
     let (base, _fake) = support::fake::mews(fixture_json("mews/api.json"), support::fake::Knobs::default()).await;
     let p = mews_property(&base, "expired-token");
-    let r = adapters(10, Duration::from_secs(2)).to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET))).await;
+    let r = adapters(10, Duration::from_secs(2))
+        .to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET)))
+        .await;
     match r {
         Err(VendorError::Unavailable(m)) => assert!(m.contains("credentials"), "{m}"),
         other => panic!("{other:?}"),
@@ -128,25 +176,39 @@ async fn refused_api_credentials_are_unavailable() {
 
 #[tokio::test]
 async fn vendor_5xx_throttle_down_and_timeout_are_unavailable() {
-    for (op, code) in [("customers/getAll", 500), ("reservations/getAll/2023-06-06", 503), ("orderItems/getAll", 429), ("ageCategories/getAll", 408)] {
+    for (op, code) in [
+        ("customers/getAll", 500),
+        ("reservations/getAll/2023-06-06", 503),
+        ("orderItems/getAll", 429),
+        ("ageCategories/getAll", 408),
+    ] {
         let knobs = support::fake::Knobs { fail: [(op.to_string(), code)].into(), delay: None };
         let (r, _) = run_with(fixture_json("mews/api.json"), knobs, fixture("mews/webhook.json"), SECRET, 10).await;
         assert!(matches!(r, Err(VendorError::Unavailable(_))), "{op} {code}: {r:?}");
     }
     // Nothing listening.
     let p = mews_property("http://127.0.0.1:9", "at-demo");
-    let r = adapters(10, Duration::from_secs(2)).to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET))).await;
+    let r = adapters(10, Duration::from_secs(2))
+        .to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET)))
+        .await;
     assert!(matches!(r, Err(VendorError::Unavailable(_))), "{r:?}");
     // Too slow.
-    let (base, _fake) =
-        support::fake::mews(fixture_json("mews/api.json"), support::fake::Knobs { fail: Default::default(), delay: Some(Duration::from_secs(2)) }).await;
+    let (base, _fake) = support::fake::mews(
+        fixture_json("mews/api.json"),
+        support::fake::Knobs { fail: Default::default(), delay: Some(Duration::from_secs(2)) },
+    )
+    .await;
     let p = mews_property(&base, "at-demo");
-    let r = adapters(10, Duration::from_millis(200)).to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET))).await;
+    let r = adapters(10, Duration::from_millis(200))
+        .to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET)))
+        .await;
     assert!(matches!(r, Err(VendorError::Unavailable(_))), "{r:?}");
     // No credentials configured.
     let mut p = mews_property(&base, "at-demo");
     p.pms_credentials = None;
-    let r = adapters(10, Duration::from_secs(2)).to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET))).await;
+    let r = adapters(10, Duration::from_secs(2))
+        .to_canonical("mews", &p, &request(fixture("mews/webhook.json"), Some(SECRET)))
+        .await;
     assert!(matches!(r, Err(VendorError::Unavailable(_))), "{r:?}");
 }
 
@@ -192,7 +254,10 @@ async fn malformed_webhooks_name_the_field() {
         (br#"{"EnterpriseId": "a"}"#, "Events"),
         (br#"{"Events": [{"Value": {"Id": "x"}}]}"#, "Events[0].Discriminator"),
         (br#"{"Events": [{"Discriminator": "ServiceOrderUpdated", "Value": {}}]}"#, "Events[0].Value.Id"),
-        (br#"{"Events": [{"Discriminator": "ServiceOrderUpdated", "Value": {"Id": "../../etc"}}]}"#, "Events[0].Value.Id"),
+        (
+            br#"{"Events": [{"Discriminator": "ServiceOrderUpdated", "Value": {"Id": "../../etc"}}]}"#,
+            "Events[0].Value.Id",
+        ),
         (br#"[1,2]"#, "body"),
     ] {
         match relais_pms::mews::parse_webhook(body) {

@@ -122,7 +122,8 @@ async fn token_is_required_and_checked_with_rotation() {
     // previous secret: valid until 2026-06-02T00:00Z
     assert!(run(body.clone(), Some(OLD_SECRET)).await.is_ok());
     let p = property("smoobu", None, &[]);
-    let late = adapters("2026-06-02T00:00:01Z").to_canonical("smoobu", &p, &request(body.clone(), Some(OLD_SECRET))).await;
+    let late =
+        adapters("2026-06-02T00:00:01Z").to_canonical("smoobu", &p, &request(body.clone(), Some(OLD_SECRET))).await;
     assert!(matches!(late, Err(VendorError::Unauthorized(_))));
     // bare `?<secret>` form
     let mut req = request(body.clone(), None);

@@ -39,7 +39,10 @@ pub fn property(pms: &str, api_base: Option<String>, values: &[(&str, &str)]) ->
         check_out_time: "11:00".parse().unwrap(),
         pms: pms.into(),
         webhook_secret: Some(SECRET.into()),
-        previous_webhook_secret: Some(RotatedSecret { secret: OLD_SECRET.into(), valid_until: at("2026-06-02T00:00:00Z") }),
+        previous_webhook_secret: Some(RotatedSecret {
+            secret: OLD_SECRET.into(),
+            valid_until: at("2026-06-02T00:00:00Z"),
+        }),
         units: vec![
             Unit { id: "101".into(), name: Some("Room 101".into()) },
             Unit { id: "102".into(), name: Some("Room 102".into()) },
