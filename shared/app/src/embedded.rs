@@ -526,6 +526,21 @@ impl OutboxChannel {
     pub fn records(&self) -> Vec<OutboxRecord> {
         lock(&self.records).clone()
     }
+    /// Take back the records an earlier process appended to this outbox's file (the local
+    /// runner restarting), so that send order, idempotency by key and provider message ids
+    /// continue from them instead of starting over. A line cut by a crash is skipped.
+    pub fn resume_from_file(self) -> Result<OutboxChannel, String> {
+        if let Some(file) = &self.file {
+            let text = match std::fs::read_to_string(file) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(e) => return Err(format!("{}: {e}", file.display())),
+            };
+            let earlier = text.lines().filter_map(|line| serde_json::from_str::<OutboxRecord>(line).ok());
+            lock(&self.records).extend(earlier);
+        }
+        Ok(self)
+    }
 }
 
 #[async_trait]
