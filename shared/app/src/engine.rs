@@ -290,22 +290,26 @@ async fn dispatch_due(app: &App, message: Message, loaded: &Loaded, now: DateTim
         opted_out.insert(channel, out);
     }
     let is_opted_out = |channel: Channel| opted_out.get(&channel).copied().unwrap_or(false);
-    let ctx = DueContext {
-        campaign: &loaded.campaign,
-        property: &loaded.property,
-        chatbot: &loaded.chatbot,
-        view: view_of(&loaded.record),
-        conditions: ConditionContext {
-            reservation,
+    // The context (it holds a `&dyn Fn`, which is not `Sync`) ends before any await, so that
+    // the dispatcher's future is `Send` (multi-threaded runtimes, `tokio::spawn`).
+    let decision = {
+        let ctx = DueContext {
+            campaign: &loaded.campaign,
             property: &loaded.property,
-            guest_history: &loaded.guest_history,
-            unit_reservations: &loaded.unit_reservations,
-        },
-        message: &message,
-        opted_out: &is_opted_out,
-        now,
+            chatbot: &loaded.chatbot,
+            view: view_of(&loaded.record),
+            conditions: ConditionContext {
+                reservation,
+                property: &loaded.property,
+                guest_history: &loaded.guest_history,
+                unit_reservations: &loaded.unit_reservations,
+            },
+            message: &message,
+            opted_out: &is_opted_out,
+            now,
+        };
+        planner::decide_due(&ctx)
     };
-    let decision = planner::decide_due(&ctx);
     let mut updated = message.clone();
     match decision {
         DueDecision::Nothing => return Ok(()),
