@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod serve_cmd;
 mod simulate_cmd;
 mod validate_cmd;
 
@@ -35,6 +36,32 @@ enum Command {
     /// Replay a scenario (Appendix A.1) on a virtual clock; print every send and every final
     /// message state as JSON lines. Without FILE, runs the shipped example scenario.
     Simulate { file: Option<PathBuf> },
+    /// Run the whole product in one process (SPEC 6.1): the HTTP API, PMS webhooks, provider
+    /// callbacks, a sweep every minute on the real clock, dispatch to the outbox (or WhatsApp /
+    /// Twilio when RELAIS_WHATSAPP_* / RELAIS_TWILIO_* are set). State persists in --data.
+    Serve {
+        /// Address to listen on (port 0: any free port, printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Data directory: store, outbox.jsonl, mail/, jwt-secret.
+        #[arg(long, default_value = "./relais-data")]
+        data: PathBuf,
+        /// Load a scenario's account, users, properties, chatbots and campaigns (events are
+        /// ignored) into an empty data directory, validated as `relais simulate` does.
+        #[arg(long)]
+        seed: Option<PathBuf>,
+        /// Seed a demo set-up (into an empty data directory) and print a token and curl lines.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print an HS256 JWT for a stored user (claims sub, account_id, role), signed with
+    /// RELAIS_JWT_SECRET or DIR/jwt-secret (created on first use).
+    Token {
+        #[arg(long, default_value = "./relais-data")]
+        data: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,5 +69,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { file } => validate_cmd::run(&file),
         Command::Simulate { file } => simulate_cmd::run(file.as_deref()),
+        Command::Serve { addr, data, seed, demo } => serve_cmd::run(serve_cmd::ServeArgs { addr, data, seed, demo }),
+        Command::Token { data, user } => serve_cmd::token(&data, &user),
     }
 }

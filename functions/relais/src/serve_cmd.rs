@@ -1,0 +1,416 @@
+//! `relais serve` (SPEC 6.1): the whole product in one process on the embedded adapters — the
+//! HTTP router of every Lambda (API, PMS webhooks, CSV imports, provider callbacks), the
+//! evaluator and dispatcher draining after each request, a sweep every minute on the real
+//! clock, dispatch to the outbox or to WhatsApp / Twilio when their settings are present.
+//!
+//! State lives in `--data` (store, outbox JSON lines, mails, JWT secret): a restart loses nothing.
+//! `relais token` mints HS256 tokens for a stored user with the same secret.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::Utc;
+use relais_app::AppConfig;
+use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, SystemClock};
+use relais_app::local::{LocalParts, LocalRuntime};
+use relais_app::ports::{ChannelSender, Clock, PmsVendors, Store};
+use relais_app::simulate::{SimulationOutput, setup};
+use relais_domain::Channel;
+use relais_domain::validate::{FieldError, parse_scenario};
+use relais_http::auth::{Claims, Hs256, mint_hs256, random_secret};
+use relais_http::{ApiState, CallbackSettings, OutboxFile};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::simulate_cmd::DEFAULT_SCENARIO;
+
+/// The sweep's period on the real clock.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// Lifetime of tokens `relais token` and `--demo` print.
+pub const TOKEN_HOURS: i64 = 24 * 30;
+const OUTBOX_FILE: &str = "outbox.jsonl";
+const SECRET_FILE: &str = "jwt-secret";
+const DEMO_ADMIN: &str = "u-admin";
+
+pub struct ServeArgs {
+    pub addr: String,
+    pub data: PathBuf,
+    pub seed: Option<PathBuf>,
+    pub demo: bool,
+}
+
+/// A failure before or while serving: a JSON error on stderr and this exit code.
+struct Fail {
+    code: u8,
+    body: Value,
+}
+
+fn fail(code: u8, error: &str, message: impl Into<String>) -> Fail {
+    Fail { code, body: json!({"error": {"code": error, "message": message.into()}}) }
+}
+
+fn invalid_scenario(errors: Vec<FieldError>) -> Fail {
+    let first = errors.first();
+    Fail {
+        code: 2,
+        body: json!({
+            "error": {
+                "code": first.map_or("invalid_scenario", |e| e.code.as_str()),
+                "message": first.map_or_else(|| "invalid scenario".to_string(), |e| e.message.clone()),
+                "field": first.map(|e| e.field.clone()),
+            },
+            "errors": errors,
+        }),
+    }
+}
+
+fn report(result: Result<(), Fail>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            let _ = writeln!(std::io::stderr(), "{}", f.body);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RELAIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The local HS256 secret: `RELAIS_JWT_SECRET`, else `DIR/jwt-secret` (created on first use,
+/// readable by the owner only).
+pub fn jwt_secret(data: &Path) -> Result<Vec<u8>, String> {
+    if let Ok(secret) = std::env::var("RELAIS_JWT_SECRET")
+        && !secret.trim().is_empty()
+    {
+        return Ok(secret.trim().as_bytes().to_vec());
+    }
+    let file = data.join(SECRET_FILE);
+    match std::fs::read_to_string(&file) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => return Err(format!("{} is empty", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{}: {e}", file.display())),
+    }
+    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let secret = random_secret()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&file) {
+        Ok(mut f) => {
+            f.write_all(secret.as_bytes()).map_err(|e| format!("{}: {e}", file.display()))?;
+            Ok(secret.into_bytes())
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(&file)
+            .map(|t| t.trim().as_bytes().to_vec())
+            .map_err(|e| format!("{}: {e}", file.display())),
+        Err(e) => Err(format!("{}: {e}", file.display())),
+    }
+}
+
+fn mint_for(data: &Path, user: &relais_domain::User) -> Result<String, Fail> {
+    let account_id = user.account_id.clone().ok_or_else(|| fail(2, "no_account", "this user belongs to no account"))?;
+    let secret = jwt_secret(data).map_err(|e| fail(2, "secret", e))?;
+    let now = Utc::now().timestamp();
+    let claims = Claims {
+        sub: user.id.clone(),
+        account_id,
+        role: user.role,
+        iat: Some(now),
+        exp: Some(now + TOKEN_HOURS * 3600),
+    };
+    mint_hs256(&secret, &claims).map_err(|e| fail(2, "token", e.0))
+}
+
+// ---------------------------------------------------------------- relais token
+
+pub fn token(data: &Path, user_id: &str) -> ExitCode {
+    report(token_inner(data, user_id))
+}
+
+fn token_inner(data: &Path, user_id: &str) -> Result<(), Fail> {
+    if !data.join("store.json").exists() {
+        return Err(fail(
+            2,
+            "no_data",
+            format!("{} holds no Relais data: start `relais serve --data {} --seed SCENARIO.json` (or --demo) first", data.display(), data.display()),
+        ));
+    }
+    let store = MemoryStore::open(data).map_err(|e| fail(2, "store", e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| fail(1, "runtime", e.to_string()))?;
+    let user = runtime
+        .block_on(store.get_user(user_id))
+        .map_err(|e| fail(2, "store", e.to_string()))?
+        .ok_or_else(|| fail(2, "unknown_user", format!("no user {user_id:?} in {}", data.display())))?;
+    let token = mint_for(data, &user)?;
+    let _ = writeln!(std::io::stdout(), "{token}");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- relais serve
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return report(Err(fail(1, "runtime", e.to_string()))),
+    };
+    report(runtime.block_on(serve(args)))
+}
+
+fn read_scenario(path: &Path) -> Result<Value, Fail> {
+    let text = std::fs::read_to_string(path).map_err(|e| fail(2, "unreadable", format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| fail(2, "not_json", format!("the scenario is not JSON: {e}")))
+}
+
+/// The demo set-up: the shipped example scenario plus an admin.
+fn demo_scenario() -> Result<Value, Fail> {
+    let mut doc: Value = serde_json::from_str(DEFAULT_SCENARIO).map_err(|e| fail(1, "demo", e.to_string()))?;
+    if let Some(users) = doc.get_mut("users").and_then(Value::as_array_mut) {
+        users.push(json!({"id": DEMO_ADMIN, "role": "admin", "name": "Demo admin", "email_notifications": false}));
+    }
+    Ok(doc)
+}
+
+async fn build_runtime(data: &Path) -> Result<(Arc<LocalRuntime>, CallbackSettings), Fail> {
+    let store = Arc::new(MemoryStore::open(data).map_err(|e| fail(2, "store", e.to_string()))?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let outbox = OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone())
+        .with_file(data.join(OUTBOX_FILE))
+        .resume_from_file()
+        .map_err(|e| fail(2, "outbox", e))?;
+    let channels = relais_channels::ChannelsConfig::from_env().map_err(|e| fail(2, "configuration", e.to_string()))?;
+    let (mut whatsapp, mut sms): (Option<Arc<dyn ChannelSender>>, Option<Arc<dyn ChannelSender>>) = (None, None);
+    if channels.whatsapp.is_some() || channels.twilio.is_some() {
+        let http = relais_channels::default_http_client().map_err(|e| fail(2, "configuration", e.to_string()))?;
+        if let Some(client) = channels.whatsapp_client(http.clone()) {
+            whatsapp = Some(Arc::new(client));
+        }
+        if let Some(client) = channels.twilio_client(http) {
+            sms = Some(Arc::new(client));
+        }
+    }
+    tracing::info!(
+        whatsapp = if whatsapp.is_some() { "cloud_api" } else { "outbox" },
+        sms = if sms.is_some() { "twilio" } else { "outbox" },
+        "channels"
+    );
+    let vendors: Option<Arc<dyn PmsVendors>> = match relais_pms::PmsAdapters::new(clock.clone()) {
+        Ok(adapters) => Some(Arc::new(adapters)),
+        Err(e) => {
+            tracing::warn!(error = %e, "PMS vendor adapters unavailable; canonical webhooks only");
+            None
+        }
+    };
+    let runtime = LocalRuntime::new(LocalParts {
+        store,
+        clock,
+        outbox,
+        whatsapp,
+        sms,
+        mail: MailOutbox::new(Some(data.join("mail"))),
+        vendors,
+        config: AppConfig { public_url: channels.public_url.clone() },
+        whatsapp_rejects: Vec::new(),
+        sms_rejects: Vec::new(),
+    });
+    // Callbacks of a provider without settings are accepted unsigned: there is no secret to
+    // check them with, and locally they come from the operator's own tests.
+    let callbacks = CallbackSettings::from_channels(&channels, true);
+    Ok((Arc::new(runtime), callbacks))
+}
+
+/// Load a scenario's set-up into the (empty) store, with the same validation as `simulate`.
+async fn seed(runtime: &LocalRuntime, doc: &Value) -> Result<(), Fail> {
+    let (scenario, _) = parse_scenario(doc).map_err(invalid_scenario)?;
+    let mut output = SimulationOutput::default();
+    setup(&runtime.app, &scenario, &mut output).await.map_err(|e| match e {
+        relais_app::simulate::SimulationError::Invalid(errors) => invalid_scenario(errors),
+        other => fail(1, "engine", other.to_string()),
+    })?;
+    runtime.drain().await.map_err(|e| fail(1, "engine", e.to_string()))?;
+    Ok(())
+}
+
+/// A demo reservation arriving in four days, so that the preview and the timeline show something.
+async fn demo_reservation(runtime: &LocalRuntime) -> Result<(), Fail> {
+    let now = runtime.app.clock.now();
+    let today = relais_domain::time::local_date(chrono_tz::Europe::Lisbon, now);
+    let check_in = today + chrono::Duration::days(4);
+    let check_out = today + chrono::Duration::days(7);
+    let reservation: relais_domain::Reservation = serde_json::from_value(json!({
+        "id": "r-demo-1", "property_id": "p-lis", "unit_id": "101", "source": "airbnb", "status": "confirmed",
+        "check_in": check_in, "check_out": check_out, "eta": "16:30",
+        "guest": {"first_name": "Ana", "last_name": "Silva", "email": "ana@example.com", "phone": "+351912345678",
+                  "language": "pt-PT", "hometown": "Porto"},
+        "adults": 2, "children": 0, "total_amount": "450.00", "host_payout": "400.00", "balance_due": "0.00",
+        "currency": "EUR", "check_in_form_submitted": false, "updated_at": now,
+    }))
+    .map_err(|e| fail(1, "demo", e.to_string()))?;
+    relais_app::intake::ingest(&runtime.app, "demo-1", reservation, now)
+        .await
+        .map_err(|e| fail(1, "demo", e.to_string()))?;
+    runtime.drain().await.map_err(|e| fail(1, "engine", e.to_string()))?;
+    Ok(())
+}
+
+#[derive(Clone)]
+struct Drain {
+    runtime: Arc<LocalRuntime>,
+    lock: Arc<Mutex<()>>,
+}
+
+/// After each request: deliver the events it emitted and the jobs they queued (evaluator and
+/// dispatcher, as EventBridge -> SQS -> Lambda would), before answering.
+async fn drain_after(State(drain): State<Drain>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let _guard = drain.lock.lock().await;
+    if let Err(e) = drain.runtime.drain().await {
+        tracing::error!(error = %e, "drain after request failed; the next sweep retries");
+    }
+    response
+}
+
+async fn sweep_forever(drain: Drain) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let _guard = drain.lock.lock().await;
+        if let Err(e) = drain.runtime.sweep().await {
+            tracing::error!(error = %e, "sweep failed; the next one catches up");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Fail> {
+    if args.seed.is_some() && args.demo {
+        return Err(fail(2, "usage", "use --seed or --demo, not both"));
+    }
+    let addr: SocketAddr = args
+        .addr
+        .parse()
+        .map_err(|_| fail(2, "usage", format!("--addr {:?} is not HOST:PORT, e.g. 127.0.0.1:8080", args.addr)))?;
+    let seed_doc = match &args.seed {
+        Some(path) => Some(read_scenario(path)?),
+        None => None,
+    };
+    let (runtime, callbacks) = build_runtime(&args.data).await?;
+    let was_empty = runtime.store.is_empty();
+    if let Some(doc) = &seed_doc {
+        if !was_empty {
+            return Err(fail(
+                2,
+                "data_not_empty",
+                format!("{} already holds data: --seed loads a set-up into an empty data directory only", args.data.display()),
+            ));
+        }
+        seed(&runtime, doc).await?;
+    }
+    if args.demo && was_empty {
+        seed(&runtime, &demo_scenario()?).await?;
+        demo_reservation(&runtime).await?;
+    }
+    let secret = jwt_secret(&args.data).map_err(|e| fail(2, "secret", e))?;
+
+    let mut state = ApiState::new(runtime.app.clone(), Arc::new(Hs256::new(&secret)));
+    state.callbacks = callbacks;
+    state.outbox = Some(Arc::new(OutboxFile(args.data.join(OUTBOX_FILE))));
+    let drain = Drain { runtime: runtime.clone(), lock: Arc::new(Mutex::new(())) };
+    let app = relais_http::router(state).layer(axum::middleware::from_fn_with_state(drain.clone(), drain_after));
+
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| fail(2, "bind", format!("{addr}: {e}")))?;
+    let local = listener.local_addr().map_err(|e| fail(2, "bind", e.to_string()))?;
+    let base = format!("http://{local}");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "relais serve: listening on {base} (data: {})", args.data.display());
+    if args.demo {
+        let _ = print_demo(&mut out, &runtime, &args.data, &base).await;
+    }
+    let _ = out.flush();
+    drop(out);
+    tracing::info!(addr = %local, data = %args.data.display(), "listening");
+
+    let sweeper = tokio::spawn(sweep_forever(drain));
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    sweeper.abort();
+    served.map_err(|e| fail(1, "serve", e.to_string()))
+}
+
+async fn print_demo(out: &mut impl Write, runtime: &LocalRuntime, data: &Path, base: &str) -> std::io::Result<()> {
+    let admin = runtime.store.get_user(DEMO_ADMIN).await.ok().flatten();
+    let Some(admin) = admin else {
+        return writeln!(
+            out,
+            "{} was not made by --demo: mint a token with `relais token --data {} --user ID`",
+            data.display(),
+            data.display()
+        );
+    };
+    let token = match mint_for(data, &admin) {
+        Ok(token) => token,
+        Err(f) => return writeln!(out, "cannot mint a token: {}", f.body),
+    };
+    let d = data.display();
+    let body = r#"{"event_id":"evt-demo-2","occurred_at":"2026-06-01T09:00:00Z","reservation":{"id":"r-demo-2","property_id":"p-lis","source":"direct","status":"confirmed","check_in":"2030-01-10","check_out":"2030-01-12","guest":{"first_name":"Joe","last_name":"Bloggs","phone":"+447700900123","language":"en"},"adults":1,"children":0,"updated_at":"2026-06-01T09:00:00Z"}}"#;
+    writeln!(out, "\nDemo: account acc-1 (Casa Azul Hotels), property p-lis (Mews, Europe/Lisbon, webhook secret s3cret),")?;
+    writeln!(out, "chatbot bot-1, campaign pre-3d (active), reservation r-demo-1. Users: {} (admin), u-ed (editor), u-ap (approver).", admin.id)?;
+    writeln!(out, "\nexport TOKEN={token}")?;
+    writeln!(out, "\ncurl -s -H \"Authorization: Bearer $TOKEN\" {base}/campaigns")?;
+    writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/campaign-options")?;
+    writeln!(out, "curl -s -X POST -H \"Authorization: Bearer $TOKEN\" -d '{{\"days\": 7}}' {base}/campaigns/pre-3d/preview")?;
+    writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/reservations/r-demo-1/messages")?;
+    writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/notifications")?;
+    writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/outbox")?;
+    writeln!(out, "\n# a signed PMS webhook:")?;
+    writeln!(out, "body='{body}'")?;
+    writeln!(out, "ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac s3cret -hex | sed 's/^.* //')")?;
+    writeln!(out, "curl -s -X POST -H \"X-Relais-Timestamp: $ts\" -H \"X-Relais-Signature: sha256=$sig\" -d \"$body\" {base}/webhooks/pms/canonical/p-lis")?;
+    writeln!(out, "\n# another user's token: relais token --data {d} --user u-ed")?;
+    writeln!(out, "# the API: {base}/openapi.json")?;
+    Ok(())
+}
