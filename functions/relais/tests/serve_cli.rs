@@ -1,0 +1,233 @@
+//! `relais serve` as a child process: seed, token, a signed webhook, the message in the outbox
+//! and in the timeline, a restart that loses nothing, and the refusals of `--seed`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_relais");
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(data: &Path, seed: Option<&Path>) -> Server {
+        let mut command = Command::new(BIN);
+        command.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data);
+        if let Some(seed) = seed {
+            command.arg("--seed").arg(seed);
+        }
+        let mut child = command
+            .env_remove("RELAIS_JWT_SECRET")
+            .env_remove("RELAIS_WHATSAPP_TOKEN")
+            .env_remove("RELAIS_TWILIO_ACCOUNT_SID")
+            .env_remove("RELAIS_TWILIO_AUTH_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("relais serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Server { child, base }
+    }
+
+    fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// SIGTERM, and wait for a clean exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "graceful shutdown exits 0, got {status}");
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "relais serve did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(self.addr()).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr(), body.len());
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+        let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+        (status, body)
+    }
+
+    fn get(&self, path: &str, token: &str) -> (u16, String) {
+        self.request("GET", path, &[("Authorization", format!("Bearer {token}"))], b"")
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("relais-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn token(data: &Path, user: &str) -> String {
+    let out = Command::new(BIN).args(["token", "--data"]).arg(data).args(["--user", user]).env_remove("RELAIS_JWT_SECRET").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn scenario() -> Value {
+    json!({
+        "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-02T00:00:00Z", "sweep_every_minutes": 5,
+        "account": {"id": "acc-1", "name": "Casa Azul Hotels"},
+        "users": [{"id": "u-ed", "role": "editor"}, {"id": "u-ap", "role": "approver"}, {"id": "u-admin", "role": "admin"}],
+        "properties": [{"id": "p-lis", "name": "Casa Azul Lisboa", "time_zone": "Europe/Lisbon", "check_in_time": "15:00",
+            "check_out_time": "11:00", "pms": "mews", "webhook_secret": "s3cret", "units": [{"id": "101", "name": "Room 101"}]}],
+        "chatbots": [{"id": "bot-1", "property_ids": ["p-lis"], "languages": ["en", "pt"],
+            "whatsapp": {"phone_number_id": "1098765"}, "sms": {"sender": "+15550001111"}}],
+        "campaigns": [{"id": "booked", "created_by": "u-ed", "approve": true, "category": "pre_stay", "name": "Thanks for booking",
+            "property_id": "p-lis", "chatbot_id": "bot-1", "trigger": {"type": "status_change"}, "target": {"status": "confirmed"},
+            "channel": {"primary": "whatsapp", "fallback": "sms"},
+            "messages": {"en": {"whatsapp": {"type": "text", "body": "Thanks {{guest_first_name}}!"},
+                                "sms": {"type": "text", "body": "Thanks {{guest_first_name}}!"}}}}],
+        "events": []
+    })
+}
+
+#[test]
+fn serve_seeds_receives_a_webhook_sends_and_survives_a_restart() {
+    let dir = temp_dir("serve");
+    let data = dir.join("data");
+    let seed = dir.join("scenario.json");
+    std::fs::write(&seed, serde_json::to_vec(&scenario()).unwrap()).unwrap();
+
+    let server = Server::start(&data, Some(&seed));
+    let admin = token(&data, "u-admin");
+    let approver = token(&data, "u-ap");
+    let (status, body) = server.get("/campaigns", &approver);
+    assert_eq!(status, 200, "{body}");
+    let campaigns: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(campaigns["campaigns"][0]["status"], "active");
+
+    // A signed canonical webhook: a new confirmed booking.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let event = json!({"event_id": "evt-1", "occurred_at": "2026-11-01T09:00:00Z", "reservation": {
+        "id": "r-1", "property_id": "p-lis", "unit_id": "101", "source": "direct", "status": "confirmed",
+        "check_in": "2099-06-10", "check_out": "2099-06-13",
+        "guest": {"first_name": "Ana", "last_name": "Silva", "phone": "+351912345678", "language": "en"},
+        "adults": 2, "children": 0, "updated_at": "2026-11-01T09:00:00Z"}});
+    let bytes = serde_json::to_vec(&event).unwrap();
+    let headers = [
+        ("Content-Type", "application/json".to_string()),
+        ("X-Relais-Timestamp", now.to_string()),
+        ("X-Relais-Signature", relais_domain::intake::sign("s3cret", now, &bytes)),
+    ];
+    let (status, body) = server.request("POST", "/webhooks/pms/canonical/p-lis", &headers, &bytes);
+    assert_eq!(status, 200, "{body}");
+    // Unsigned: 401.
+    let (status, _) = server.request("POST", "/webhooks/pms/canonical/p-lis", &[], &bytes);
+    assert_eq!(status, 401);
+
+    // The message went out (drained after the request) and shows in the timeline and outbox.
+    let (status, timeline) = server.get("/reservations/r-1/messages", &approver);
+    assert_eq!(status, 200, "{timeline}");
+    let parsed: Value = serde_json::from_str(&timeline).unwrap();
+    assert_eq!(parsed["messages"][0]["state"], "sent", "{timeline}");
+    let (status, outbox) = server.get("/outbox", &admin);
+    assert_eq!(status, 200);
+    let lines: Vec<Value> = outbox.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{outbox}");
+    assert_eq!(lines[0]["kind"], "sent");
+    assert_eq!(lines[0]["campaign"], "booked");
+    assert_eq!(lines[0]["reservation"], "r-1");
+    assert_eq!(lines[0]["channel"], "whatsapp");
+    assert_eq!(lines[0]["body"], "Thanks Ana!");
+    assert_eq!(server.get("/outbox", &approver).0, 403);
+    server.stop();
+
+    // --seed into a directory that holds data is refused.
+    let out = Command::new(BIN).args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(&data).arg("--seed").arg(&seed).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("data_not_empty"));
+
+    // Restart: same state, same outbox, the same tokens still work (the secret is in the data directory).
+    let server = Server::start(&data, None);
+    let (status, again) = server.get("/reservations/r-1/messages", &approver);
+    assert_eq!(status, 200);
+    assert_eq!(again, timeline);
+    assert_eq!(server.get("/outbox", &admin).1, outbox);
+    // The replayed webhook is a duplicate: nothing is sent twice.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let headers = [
+        ("X-Relais-Timestamp", now.to_string()),
+        ("X-Relais-Signature", relais_domain::intake::sign("s3cret", now, &bytes)),
+    ];
+    let (status, body) = server.request("POST", "/webhooks/pms/canonical/p-lis", &headers, &bytes);
+    assert_eq!(status, 200);
+    assert!(body.contains("duplicate"), "{body}");
+    assert_eq!(server.get("/outbox", &admin).1.lines().count(), 1);
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_invalid_seed_is_refused_like_simulate() {
+    let dir = temp_dir("seed");
+    let mut doc = scenario();
+    doc["campaigns"][0]["messages"]["en"]["sms"]["body"] = json!("x".repeat(200));
+    let seed = dir.join("bad.json");
+    std::fs::write(&seed, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let out = Command::new(BIN).args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(dir.join("data")).arg("--seed").arg(&seed).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // stderr carries JSON log lines; the error is the last line.
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let error: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(error["error"]["field"], "campaigns[0].messages.en.sms.body");
+    // And a token for an unknown user or directory: exit 2.
+    let out = Command::new(BIN).args(["token", "--data"]).arg(dir.join("nothing")).args(["--user", "u"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
