@@ -13,6 +13,7 @@
 pub mod dynamo;
 pub mod eventbridge;
 pub mod keys;
+pub mod provision;
 pub mod ses;
 pub mod sqs;
 pub mod table;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
+pub use provision::{Provisioned, provision};
 use relais_app::ports::{Clock, EventBus, Mailer, Store, WorkQueue};
 pub use ses::SesMailer;
 pub use sqs::SqsQueue;
