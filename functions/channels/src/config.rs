@@ -127,10 +127,16 @@ impl ChannelsConfig {
         let twilio = match (get("RELAIS_TWILIO_ACCOUNT_SID"), get("RELAIS_TWILIO_AUTH_TOKEN")) {
             (None, None) => None,
             (Some(_), None) => {
-                return Err(ConfigError::Invalid { name: "RELAIS_TWILIO_AUTH_TOKEN", message: "is required with the account SID".into() });
+                return Err(ConfigError::Invalid {
+                    name: "RELAIS_TWILIO_AUTH_TOKEN",
+                    message: "is required with the account SID".into(),
+                });
             }
             (None, Some(_)) => {
-                return Err(ConfigError::Invalid { name: "RELAIS_TWILIO_ACCOUNT_SID", message: "is required with the auth token".into() });
+                return Err(ConfigError::Invalid {
+                    name: "RELAIS_TWILIO_ACCOUNT_SID",
+                    message: "is required with the auth token".into(),
+                });
             }
             (Some(account_sid), Some(auth_token)) => {
                 if !(account_sid.len() == 34 && account_sid.starts_with("AC")) {

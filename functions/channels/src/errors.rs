@@ -34,10 +34,7 @@ impl ParseError {
 /// `Retry-After` in seconds (the delta-seconds form; an HTTP-date is ignored and the caller's
 /// backoff applies).
 pub(crate) fn retry_after_seconds(headers: &reqwest::header::HeaderMap) -> Option<u32> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u32>().ok())
+    headers.get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u32>().ok())
 }
 
 /// A send that failed before any HTTP answer.

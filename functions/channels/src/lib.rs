@@ -31,13 +31,12 @@ pub use errors::{ErrorClass, ParseError};
 pub use ratelimit::{RateLimit, RateLimiter, TokenBucket};
 pub use status::{should_apply, state_rank, twilio_state, whatsapp_state};
 pub use twilio::{
-    OptAction, TwilioClient, TwilioInbound, TwilioMessageStatus, TwilioStatus, classify_twilio_error,
-    opt_keyword, parse_form, parse_inbound, parse_status_callback, twilio_signature,
-    verify_twilio_signature,
+    OptAction, TwilioClient, TwilioInbound, TwilioMessageStatus, TwilioStatus, classify_twilio_error, opt_keyword,
+    parse_form, parse_inbound, parse_status_callback, twilio_signature, verify_twilio_signature,
 };
 pub use whatsapp::{
-    TemplateCategory, TemplateError, TemplateRegistration, TemplateSpec, WhatsAppClient,
-    classify_whatsapp_error, template_name, template_name_revision, whatsapp_language,
+    TemplateCategory, TemplateError, TemplateRegistration, TemplateSpec, WhatsAppClient, classify_whatsapp_error,
+    template_name, template_name_revision, whatsapp_language,
 };
 pub use whatsapp_webhook::{
     WhatsAppStatus, WhatsAppWebhookEvent, parse_webhook, verification_challenge, verify_signature,

@@ -98,9 +98,7 @@ impl RateLimiter {
     pub fn try_acquire_at(&self, sender: &str, cost: f64, now: Instant) -> Result<(), Duration> {
         let now_ms = u64::try_from(now.saturating_duration_since(self.origin).as_millis()).unwrap_or(u64::MAX);
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let bucket = buckets
-            .entry(sender.to_string())
-            .or_insert_with(|| TokenBucket::full(self.limit, now_ms));
+        let bucket = buckets.entry(sender.to_string()).or_insert_with(|| TokenBucket::full(self.limit, now_ms));
         bucket.take(self.limit, now_ms, cost)
     }
 }
@@ -108,7 +106,13 @@ impl RateLimiter {
 /// Whole seconds to wait (at least 1) for a `Retry-After`-style hint.
 pub(crate) fn wait_seconds(wait: Duration) -> u32 {
     let secs = wait.as_secs_f64().ceil();
-    if secs < 1.0 { 1 } else if secs > f64::from(u32::MAX) { u32::MAX } else { secs as u32 }
+    if secs < 1.0 {
+        1
+    } else if secs > f64::from(u32::MAX) {
+        u32::MAX
+    } else {
+        secs as u32
+    }
 }
 
 #[cfg(test)]

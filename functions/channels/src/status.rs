@@ -31,10 +31,7 @@ pub fn state_rank(state: MessageState) -> u8 {
 }
 
 fn is_terminal(state: MessageState) -> bool {
-    matches!(
-        state,
-        MessageState::Failed | MessageState::Skipped | MessageState::Expired | MessageState::Canceled
-    )
+    matches!(state, MessageState::Failed | MessageState::Skipped | MessageState::Expired | MessageState::Canceled)
 }
 
 /// Whether a provider status `incoming` may replace the message's `current` state.
@@ -44,9 +41,7 @@ pub fn should_apply(current: MessageState, incoming: MessageState) -> bool {
     }
     match incoming {
         MessageState::Failed => state_rank(current) <= 1,
-        MessageState::Sent | MessageState::Delivered | MessageState::Read => {
-            state_rank(incoming) > state_rank(current)
-        }
+        MessageState::Sent | MessageState::Delivered | MessageState::Read => state_rank(incoming) > state_rank(current),
         // Not provider statuses.
         MessageState::Scheduled
         | MessageState::Pending
@@ -73,9 +68,7 @@ pub fn whatsapp_state(status: &WhatsAppStatus) -> Option<MessageState> {
 pub fn twilio_state(status: &TwilioMessageStatus) -> Option<MessageState> {
     match status {
         TwilioMessageStatus::Sent => Some(MessageState::Sent),
-        TwilioMessageStatus::Delivered | TwilioMessageStatus::PartiallyDelivered => {
-            Some(MessageState::Delivered)
-        }
+        TwilioMessageStatus::Delivered | TwilioMessageStatus::PartiallyDelivered => Some(MessageState::Delivered),
         TwilioMessageStatus::Read => Some(MessageState::Read),
         TwilioMessageStatus::Failed | TwilioMessageStatus::Undelivered | TwilioMessageStatus::Canceled => {
             Some(MessageState::Failed)

@@ -164,11 +164,7 @@ impl ChannelSender for TwilioClient {
         let code = error.as_ref().and_then(|e| e.code);
         let class = classify_twilio_error(code, status.as_u16());
         let code_text = code.map(|c| c.to_string()).unwrap_or_else(|| format!("http_{}", status.as_u16()));
-        let detail = redact(
-            &error
-                .and_then(|e| e.message)
-                .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
-        );
+        let detail = redact(&error.and_then(|e| e.message).unwrap_or_else(|| format!("HTTP {}", status.as_u16())));
         tracing::warn!(provider = "twilio", code = %code_text, http_status = status.as_u16(), class = ?class, "send refused");
         match class {
             ErrorClass::Transient => {
@@ -208,8 +204,8 @@ pub fn classify_twilio_error(code: Option<i64>, http_status: u16) -> ErrorClass 
             // too long, To missing, region disabled, unreachable by SMS, not a mobile number,
             // auth failed, resource not found, carrier blocked, unknown / landline number,
             // filtered as spam, unregistered 10DLC.
-            21211 | 21212 | 21606 | 21608 | 21602 | 21617 | 21604 | 21603 | 21408 | 21612 | 21614
-            | 21601 | 21659 | 21660 | 20003 | 20404 | 30004 | 30005 | 30006 | 30007 | 30032 | 30034,
+            21211 | 21212 | 21606 | 21608 | 21602 | 21617 | 21604 | 21603 | 21408 | 21612 | 21614 | 21601 | 21659
+            | 21660 | 20003 | 20404 | 30004 | 30005 | 30006 | 30007 | 30032 | 30034,
         ) => ErrorClass::Permanent,
         _ if http_status == 429 || http_status >= 500 => ErrorClass::Transient,
         _ => ErrorClass::Permanent,
@@ -280,11 +276,7 @@ fn url_variants(url: &str) -> Vec<String> {
 }
 
 fn split_port(hostport: &str) -> (&str, Option<&str>) {
-    let candidate = if hostport.starts_with('[') {
-        hostport.rfind("]:").map(|i| i + 1)
-    } else {
-        hostport.rfind(':')
-    };
+    let candidate = if hostport.starts_with('[') { hostport.rfind("]:").map(|i| i + 1) } else { hostport.rfind(':') };
     match candidate {
         Some(i) if i + 1 < hostport.len() && hostport[i + 1..].chars().all(|c| c.is_ascii_digit()) => {
             (&hostport[..i], Some(&hostport[i + 1..]))
@@ -359,7 +351,8 @@ pub struct TwilioStatus {
 pub fn parse_status_callback(form: &BTreeMap<String, String>) -> Result<TwilioStatus, ParseError> {
     let get = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
     let message_sid = get("MessageSid").or_else(|| get("SmsSid")).ok_or_else(|| ParseError::missing("MessageSid"))?;
-    let status = get("MessageStatus").or_else(|| get("SmsStatus")).ok_or_else(|| ParseError::missing("MessageStatus"))?;
+    let status =
+        get("MessageStatus").or_else(|| get("SmsStatus")).ok_or_else(|| ParseError::missing("MessageStatus"))?;
     Ok(TwilioStatus {
         message_sid,
         status: TwilioMessageStatus::parse(&status),
@@ -430,7 +423,9 @@ mod tests {
 
     #[test]
     fn keywords() {
-        for w in ["STOP", "stop", " Stop ", "Stop.", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout"] {
+        for w in
+            ["STOP", "stop", " Stop ", "Stop.", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout"]
+        {
             assert_eq!(opt_keyword(w), Some(OptAction::OptOut), "{w}");
         }
         for w in ["START", "yes", "Unstop"] {
@@ -493,9 +488,6 @@ mod tests {
         assert_eq!(s.error_code.as_deref(), Some("30003"));
         assert!(parse_status_callback(&BTreeMap::new()).is_err());
         f.insert("MessageStatus".to_string(), "something_new".to_string());
-        assert_eq!(
-            parse_status_callback(&f).map(|s| s.status),
-            Ok(TwilioMessageStatus::Other("something_new".into()))
-        );
+        assert_eq!(parse_status_callback(&f).map(|s| s.status), Ok(TwilioMessageStatus::Other("something_new".into())));
     }
 }

@@ -159,15 +159,15 @@ impl ChannelSender for WhatsAppClient {
                 opted_out: false,
             };
         }
-        if let Some(limiter) = &self.limiter {
-            if let Err(wait) = limiter.try_acquire(&request.from, 1.0) {
-                tracing::info!(provider = "whatsapp", code = "rate_limited_local", "send deferred");
-                return SendOutcome::Transient {
-                    code: "rate_limited_local".into(),
-                    detail: "per-number send rate reached".into(),
-                    retry_after_seconds: Some(wait_seconds(wait)),
-                };
-            }
+        if let Some(limiter) = &self.limiter
+            && let Err(wait) = limiter.try_acquire(&request.from, 1.0)
+        {
+            tracing::info!(provider = "whatsapp", code = "rate_limited_local", "send deferred");
+            return SendOutcome::Transient {
+                code: "rate_limited_local".into(),
+                detail: "per-number send rate reached".into(),
+                retry_after_seconds: Some(wait_seconds(wait)),
+            };
         }
         let payload = message_payload(request);
         let response = self
@@ -199,7 +199,11 @@ impl ChannelSender for WhatsAppClient {
                     SendOutcome::Accepted { provider_message_id }
                 }
                 None => {
-                    tracing::warn!(provider = "whatsapp", http_status = status.as_u16(), "success without a message id");
+                    tracing::warn!(
+                        provider = "whatsapp",
+                        http_status = status.as_u16(),
+                        "success without a message id"
+                    );
                     SendOutcome::Transient {
                         code: "invalid_response".into(),
                         detail: "provider answered success without a message id".into(),
@@ -232,11 +236,8 @@ pub fn message_payload(request: &SendRequest) -> Value {
                 "language": {"code": whatsapp_language(&request.language)},
             });
             if !request.parameters.is_empty() {
-                let parameters: Vec<Value> = request
-                    .parameters
-                    .iter()
-                    .map(|p| json!({"type": "text", "text": clean_parameter(p)}))
-                    .collect();
+                let parameters: Vec<Value> =
+                    request.parameters.iter().map(|p| json!({"type": "text", "text": clean_parameter(p)})).collect();
                 template["components"] = json!([{"type": "body", "parameters": parameters}]);
             }
             json!({
@@ -375,10 +376,9 @@ pub fn template_payload(spec: &TemplateSpec<'_>) -> Result<Value, TemplateError>
     let mut components = vec![body];
     let buttons: Vec<Value> = match spec.content {
         WhatsAppContent::Text { .. } => Vec::new(),
-        WhatsAppContent::QuickReply { buttons, .. } => buttons
-            .iter()
-            .map(|b| json!({"type": "QUICK_REPLY", "text": b.title}))
-            .collect(),
+        WhatsAppContent::QuickReply { buttons, .. } => {
+            buttons.iter().map(|b| json!({"type": "QUICK_REPLY", "text": b.title})).collect()
+        }
         WhatsAppContent::CallToAction { buttons, .. } => buttons
             .iter()
             .map(|b| match b {
@@ -502,16 +502,15 @@ pub fn whatsapp_language(language: &str) -> String {
 
 /// Languages Meta lists without a region.
 const META_PLAIN: &[&str] = &[
-    "af", "sq", "ar", "az", "bn", "bg", "ca", "hr", "cs", "da", "nl", "en", "et", "fil", "fi", "fr", "de",
-    "el", "gu", "ha", "he", "hi", "hu", "id", "ga", "it", "ja", "kn", "kk", "ko", "lo", "lv", "lt", "mk",
-    "ms", "ml", "mr", "nb", "fa", "pl", "pa", "ro", "ru", "sr", "sk", "sl", "es", "sw", "sv", "ta", "te",
-    "th", "tr", "uk", "ur", "uz", "vi", "zu",
+    "af", "sq", "ar", "az", "bn", "bg", "ca", "hr", "cs", "da", "nl", "en", "et", "fil", "fi", "fr", "de", "el", "gu",
+    "ha", "he", "hi", "hu", "id", "ga", "it", "ja", "kn", "kk", "ko", "lo", "lv", "lt", "mk", "ms", "ml", "mr", "nb",
+    "fa", "pl", "pa", "ro", "ru", "sr", "sk", "sl", "es", "sw", "sv", "ta", "te", "th", "tr", "uk", "ur", "uz", "vi",
+    "zu",
 ];
 
 /// Regional codes Meta lists.
-const META_REGIONAL: &[&str] = &[
-    "en_GB", "en_US", "pt_BR", "pt_PT", "es_AR", "es_ES", "es_MX", "zh_CN", "zh_HK", "zh_TW",
-];
+const META_REGIONAL: &[&str] =
+    &["en_GB", "en_US", "pt_BR", "pt_PT", "es_AR", "es_ES", "es_MX", "zh_CN", "zh_HK", "zh_TW"];
 
 // ---------------------------------------------------------------- errors
 
@@ -608,11 +607,9 @@ impl GraphFailure {
 
     fn into_outcome(self) -> SendOutcome {
         match self.class {
-            ErrorClass::Transient => SendOutcome::Transient {
-                code: self.code,
-                detail: self.detail,
-                retry_after_seconds: self.retry_after,
-            },
+            ErrorClass::Transient => {
+                SendOutcome::Transient { code: self.code, detail: self.detail, retry_after_seconds: self.retry_after }
+            }
             ErrorClass::Permanent => SendOutcome::Rejected { code: self.code, detail: self.detail, opted_out: false },
             ErrorClass::OptedOut => SendOutcome::Rejected { code: self.code, detail: self.detail, opted_out: true },
         }
@@ -620,11 +617,9 @@ impl GraphFailure {
 
     fn into_template_error(self) -> TemplateError {
         match self.class {
-            ErrorClass::Transient => TemplateError::Transient {
-                code: self.code,
-                detail: self.detail,
-                retry_after_seconds: self.retry_after,
-            },
+            ErrorClass::Transient => {
+                TemplateError::Transient { code: self.code, detail: self.detail, retry_after_seconds: self.retry_after }
+            }
             ErrorClass::Permanent | ErrorClass::OptedOut => {
                 TemplateError::Rejected { code: self.code, detail: self.detail }
             }
@@ -640,7 +635,11 @@ async fn graph_json<T: serde::de::DeserializeOwned>(
         SendOutcome::Transient { code, detail, retry_after_seconds } => {
             TemplateError::Transient { code, detail, retry_after_seconds }
         }
-        other => TemplateError::Transient { code: "transport".into(), detail: format!("{other:?}"), retry_after_seconds: None },
+        other => TemplateError::Transient {
+            code: "transport".into(),
+            detail: format!("{other:?}"),
+            retry_after_seconds: None,
+        },
     };
     let response = response.map_err(transport)?;
     let status = response.status();
@@ -785,7 +784,11 @@ mod tests {
     fn template_payload_with_buttons() {
         let content = WhatsAppContent::QuickReply {
             body: "Olá {{guest_first_name}}!".into(),
-            buttons: vec![QuickReplyButton { title: "Check-in online".into(), flow_id: Some("f".into()), faq_id: None }],
+            buttons: vec![QuickReplyButton {
+                title: "Check-in online".into(),
+                flow_id: Some("f".into()),
+                faq_id: None,
+            }],
         };
         let examples = vec!["Ana".to_string()];
         let spec = TemplateSpec {

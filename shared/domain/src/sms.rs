@@ -57,20 +57,25 @@ pub fn gsm7_septets(c: char) -> Option<usize> {
     }
 }
 
+/// The GSM 03.38 default alphabet, in table order (0x00..0x7F), without ESC (0x1B).
+const GSM7_BASIC: &str = concat!(
+    "@£$¥èéùìòÇ\nØø\rÅå",
+    "Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ",
+    " !\"#¤%&'()*+,-./",
+    "0123456789:;<=>?",
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§",
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà",
+);
+
+/// The extension table (each sent as ESC + character): form feed, `^ { } \ [ ~ ] |` and `€`.
+const GSM7_EXTENSION: &str = "\u{000C}^{}\\[~]|€";
+
 fn is_gsm7_basic(c: char) -> bool {
-    match c {
-        'A'..='Z' | 'a'..='z' | '0'..='9' => true,
-        '@' | '£' | '$' | '¥' | 'è' | 'é' | 'ù' | 'ì' | 'ò' | 'Ç' | '\n' | 'Ø' | 'ø' | '\r' | 'Å'
-        | 'å' | 'Δ' | '_' | 'Φ' | 'Γ' | 'Λ' | 'Ω' | 'Π' | 'Ψ' | 'Σ' | 'Θ' | 'Ξ' | 'Æ' | 'æ'
-        | 'ß' | 'É' | ' ' | '!' | '"' | '#' | '¤' | '%' | '&' | '\'' | '(' | ')' | '*' | '+'
-        | ',' | '-' | '.' | '/' | ':' | ';' | '<' | '=' | '>' | '?' | '¡' | 'Ä' | 'Ö' | 'Ñ'
-        | 'Ü' | '§' | '¿' | 'ä' | 'ö' | 'ñ' | 'ü' | 'à' => true,
-        _ => false,
-    }
+    GSM7_BASIC.contains(c)
 }
 
 fn is_gsm7_extension(c: char) -> bool {
-    matches!(c, '^' | '{' | '}' | '\\' | '[' | '~' | ']' | '|' | '€' | '\u{000C}')
+    GSM7_EXTENSION.contains(c)
 }
 
 /// Whether the whole body can be sent as GSM-7.
@@ -201,6 +206,13 @@ mod tests {
     fn backtick_and_curly_quotes_are_not_gsm7() {
         assert_eq!(seg("`").0, Encoding::Ucs2);
         assert_eq!(seg("it’s").0, Encoding::Ucs2);
+    }
+
+    #[test]
+    fn tables_have_the_gsm_sizes() {
+        assert_eq!(GSM7_BASIC.chars().count(), 127, "128 codes minus ESC");
+        assert_eq!(GSM7_EXTENSION.chars().count(), 10);
+        assert!(GSM7_BASIC.chars().all(|c| !GSM7_EXTENSION.contains(c)));
     }
 
     #[test]
