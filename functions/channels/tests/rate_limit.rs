@@ -69,12 +69,12 @@ async fn per_sender_rate_holds_across_concurrent_dispatchers() {
     let mut arrivals: Vec<Instant> = meta.sends().iter().map(|r| r.at).collect();
     arrivals.sort();
     assert_eq!(arrivals.len(), DISPATCHERS * PER_DISPATCHER, "every message sent exactly once");
-    // Token bucket: in any window of length T, at most burst + rate * T sends (+1 for timing
-    // between the limiter's decision and the server's clock).
+    // Token bucket: in any window of length T, at most burst + rate * T sends (+2 for scheduling
+    // jitter between the limiter's decision and the server's clock on a loaded machine).
     for i in 0..arrivals.len() {
         for j in i..arrivals.len() {
             let window = arrivals[j].duration_since(arrivals[i]).as_secs_f64();
-            let allowed = limit.burst + limit.per_second * window + 1.0;
+            let allowed = limit.burst + limit.per_second * window + 2.0;
             let count = (j - i + 1) as f64;
             assert!(count <= allowed, "{count} sends in {window:.3}s (allowed {allowed:.1})");
         }
