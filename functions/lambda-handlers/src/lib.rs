@@ -15,6 +15,8 @@
 //! record without a message id cannot be reported: the whole invocation fails instead (never
 //! an empty item identifier).
 
+pub mod drive;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
