@@ -152,9 +152,19 @@ pub async fn update(
     if spec == campaign.spec {
         return Ok(campaign);
     }
+    // The name and category are labels; anything else changes what guests get or who gets it.
+    let relabel_only = {
+        let mut relabeled = campaign.spec.clone();
+        relabeled.name = spec.name.clone();
+        relabeled.category = spec.category;
+        relabeled == spec
+    };
     let version = campaign.version;
     let was_live = matches!(campaign.status, CampaignStatus::Active | CampaignStatus::Paused);
     campaign.spec = spec;
+    if relabel_only {
+        return save(app, campaign, version).await;
+    }
     if was_live {
         campaign.status = CampaignStatus::Pending;
     }

@@ -516,11 +516,13 @@ async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: Da
     };
     let mut updated = message.clone();
     if app.store.is_opted_out(fallback, phone).await? {
-        updated.transition(
-            now,
-            MessageState::Failed,
-            Some(format!("{}_failed;fallback_{}", failed.as_str(), planner::REASON_OPTED_OUT)),
-        );
+        // The message stays failed for the primary's reason; the timeline says why no fallback.
+        updated.timeline.push(relais_domain::TimelineEntry {
+            at: now,
+            state: MessageState::Failed,
+            reason: Some(format!("fallback_skipped:{}", planner::REASON_OPTED_OUT)),
+            channel: Some(fallback),
+        });
         write(app, &mut updated, message.version).await?;
         return Ok(());
     }
@@ -530,11 +532,9 @@ async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: Da
             send(app, message, loaded, rendered, now).await
         }
         Err(missing) => {
-            updated.transition(
-                now,
-                MessageState::Failed,
-                Some(format!("{}_failed;fallback_missing_variable:{missing}", failed.as_str())),
-            );
+            // The fallback waits for its data like any message: pending, re-checked on every
+            // change and sweep, sent on the fallback channel once the data arrives.
+            updated.transition(now, MessageState::Pending, Some(format!("missing_variable:{missing}")));
             write(app, &mut updated, message.version).await.map(|_| ())
         }
     }
@@ -637,7 +637,8 @@ async fn load_phone(app: &App, message: &Message) -> EngineResult<Option<String>
 /// ones opt it back in.
 pub async fn apply_guest_reply(app: &App, channel: Channel, from: &str, body: &str) -> EngineResult<()> {
     let now = app.clock.now();
-    let keyword = body.trim().to_ascii_uppercase();
+    // Keywords are matched alone, whatever the case and surrounding punctuation ("Stop." opts out).
+    let keyword = body.trim().trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_uppercase();
     const STOP: [&str; 7] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"];
     const START: [&str; 4] = ["START", "YES", "UNSTOP", "OPTIN"];
     if STOP.contains(&keyword.as_str()) {

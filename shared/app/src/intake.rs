@@ -187,7 +187,11 @@ pub async fn ingest(
                     to: reservation.status,
                     at: now,
                 });
-                if record.confirmed_at.is_none() && reservation.status != ReservationStatus::Canceled {
+                // Confirmation instant: the first one, or the one that reinstates a canceled
+                // reservation (relative campaigns anchored on confirmation count from it).
+                let reinstated = record.reservation.status == ReservationStatus::Canceled
+                    && reservation.status != ReservationStatus::Canceled;
+                if reservation.status != ReservationStatus::Canceled && (record.confirmed_at.is_none() || reinstated) {
                     record.confirmed_at = Some(now);
                 }
                 record.transitions.extend(transition.clone());

@@ -304,9 +304,11 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// `sent` lines in time order; at the same instant, by campaign then reservation (then send
+/// order), so that the output does not depend on processing order.
 fn sent_lines(runtime: &LocalRuntime, messages: &[Message]) -> Vec<Value> {
     let by_id: BTreeMap<&str, &Message> = messages.iter().map(|m| (m.id.as_str(), m)).collect();
-    runtime
+    let mut lines: Vec<Value> = runtime
         .outbox
         .records()
         .iter()
@@ -323,7 +325,10 @@ fn sent_lines(runtime: &LocalRuntime, messages: &[Message]) -> Vec<Value> {
                 "body": record.request.body,
             }))
         })
-        .collect()
+        .collect();
+    let text = |line: &Value, k: &str| line[k].as_str().unwrap_or_default().to_string();
+    lines.sort_by_key(|line| (text(line, "at"), text(line, "campaign"), text(line, "reservation")));
+    lines
 }
 
 fn final_lines(mut messages: Vec<Message>) -> Vec<Value> {

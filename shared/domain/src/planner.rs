@@ -104,14 +104,14 @@ pub fn relative_due(campaign: &Campaign, property: &Property, view: &Reservation
         RelativeAnchor::CheckIn => view.reservation.check_in.and_time(property.check_in_time.naive()),
         RelativeAnchor::CheckOut => view.reservation.check_out.and_time(property.check_out_time.naive()),
     };
-    // Days move the wall clock (a DST change does not shift a "10:00" send); minutes are added
-    // to the wall clock too, then the result is placed in the property's zone.
-    let shifted = anchor_local
-        .checked_add_signed(Duration::days(i64::from(*offset_days)))?
+    // Days move the wall clock (a DST change does not shift a "10:00" send); minutes are an
+    // exact duration from that instant ("anchor instant + offsets").
+    let shifted = anchor_local.checked_add_signed(Duration::days(i64::from(*offset_days)))?;
+    let instant = local_to_utc(tz, shifted.date(), shifted.time())
         .checked_add_signed(Duration::minutes(i64::from(*offset_minutes)))?;
     let due = match at {
-        Some(at) => local_to_utc(tz, shifted.date(), at.naive()),
-        None => local_to_utc(tz, shifted.date(), shifted.time()),
+        Some(at) => local_to_utc(tz, local_date(tz, instant), at.naive()),
+        None => instant,
     };
     Some(due)
 }
@@ -171,11 +171,27 @@ pub fn plan(
     if !campaign_plans(campaign) || campaign.spec.property_id != property.id {
         return Vec::new();
     }
-    match &campaign.spec.trigger {
+    let mut actions = match &campaign.spec.trigger {
         Trigger::Schedule { .. } => plan_schedule(campaign, property, view, existing, now),
         Trigger::StatusChange => plan_status_change(campaign, property, view, existing, now),
         Trigger::Relative { .. } => plan_relative(campaign, property, view, existing, now),
+    };
+    // Expiry follows the reservation (a longer or shorter stay moves the check-out moment).
+    let touched: Vec<String> = actions
+        .iter()
+        .map(|a| match a {
+            PlanAction::Create(m) | PlanAction::Update { message: m, .. } => m.id.clone(),
+        })
+        .collect();
+    for m in existing.iter().filter(|m| m.state.is_open() && !touched.contains(&m.id)) {
+        let expires_at = expiry(campaign, property, view.reservation, m.due_at);
+        if expires_at != m.expires_at {
+            let mut message = m.clone();
+            message.expires_at = expires_at;
+            actions.push(PlanAction::Update { expected_version: m.version, message });
+        }
     }
+    actions
 }
 
 fn plan_schedule(
@@ -226,13 +242,18 @@ fn plan_schedule(
         Some(m) => {
             let mut message = m.clone();
             match first_slot_on(campaign, property, send_date, now) {
-                Some(due) if !decided_for_anchor => {
+                _ if decided_for_anchor => message.transition(
+                    now,
+                    MessageState::Canceled,
+                    Some("anchor_moved:anchor_date_already_served".into()),
+                ),
+                Some(due) => {
                     message.anchor_date = Some(current_anchor);
                     message.due_at = due;
                     message.expires_at = expiry(campaign, property, reservation, due);
                     message.transition(now, MessageState::Scheduled, Some("rescheduled:anchor_moved".into()));
                 }
-                _ => message.transition(now, MessageState::Canceled, Some("anchor_moved:no_slot_left".into())),
+                None => message.transition(now, MessageState::Canceled, Some("anchor_moved:no_slot_left".into())),
             }
             vec![PlanAction::Update { expected_version: m.version, message }]
         }
@@ -308,6 +329,8 @@ fn plan_relative(
     let Some(due) = relative_due(campaign, property, view) else {
         return Vec::new();
     };
+    // The trigger period bounds the moment the message is due (property-local date).
+    let in_period = campaign.spec.period.contains(local_date(property.time_zone, due));
     let latest = existing.iter().max_by_key(|m| match m.occurrence {
         Occurrence::Planned { n } => n,
         Occurrence::Transition { seq } => seq,
@@ -317,8 +340,12 @@ fn plan_relative(
             if m.due_at == due {
                 return Vec::new();
             }
-            // Dates changed: the due time follows the anchor.
             let mut message = m.clone();
+            if !in_period {
+                message.transition(now, MessageState::Canceled, Some("anchor_moved:outside_period".into()));
+                return vec![PlanAction::Update { expected_version: m.version, message }];
+            }
+            // Dates changed: the due time follows the anchor.
             message.due_at = due;
             message.expires_at = expiry(campaign, property, reservation, due);
             message.transition(now, MessageState::Scheduled, Some("rescheduled:anchor_moved".into()));
@@ -327,7 +354,7 @@ fn plan_relative(
         // Attached again only when the previous one was voided (reservation canceled then
         // reinstated, campaign changed) and the reservation is live.
         Some(m) if m.state != MessageState::Canceled => Vec::new(),
-        _ if reservation.status == ReservationStatus::Canceled => Vec::new(),
+        _ if reservation.status == ReservationStatus::Canceled || !in_period => Vec::new(),
         _ => {
             let mut message = new_message(
                 campaign,
@@ -423,7 +450,7 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
     if !message.state.is_open() || message.due_at > now {
         return DueDecision::Nothing;
     }
-    if now >= message.expires_at {
+    if now >= expiry(campaign, property, reservation, message.due_at) {
         return DueDecision::Expire;
     }
     if reservation.status == ReservationStatus::Canceled && !campaign.spec.targets_canceled() {
@@ -433,18 +460,23 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
         CampaignStatus::Active => {}
         CampaignStatus::Archived => return DueDecision::Cancel("campaign_archived".into()),
         status => {
-            // A schedule message may still go at a later slot of its day if the campaign
-            // comes back; otherwise the moment is lost (only active campaigns send).
-            if let (Trigger::Schedule { .. }, Some(anchor_day)) = (&campaign.spec.trigger, message.anchor_date) {
+            // Only active campaigns send. A schedule slot exists only while the campaign is
+            // active: its message moves to a later slot of the day, or the day is lost. Any
+            // other message (relative, status change, or already pending) waits, and is
+            // re-checked when the campaign is active again, until it expires.
+            if let (Trigger::Schedule { .. }, Some(anchor_day), MessageState::Scheduled) =
+                (&campaign.spec.trigger, message.anchor_date, message.state)
+            {
                 let offset = i64::from(campaign.spec.target.send_offset_days.unwrap_or(0));
                 if let Some(send_date) = anchor_day.checked_add_signed(Duration::days(offset))
                     && let Some(next) = first_slot_on(campaign, property, send_date, now + Duration::seconds(1))
                 {
                     return DueDecision::Reschedule(next);
                 }
+                let reason = if status == CampaignStatus::Paused { "campaign_paused" } else { "campaign_not_active" };
+                return DueDecision::Skip(reason.into());
             }
-            let reason = if status == CampaignStatus::Paused { "campaign_paused" } else { "campaign_not_active" };
-            return DueDecision::Skip(reason.into());
+            return DueDecision::Nothing;
         }
     }
     match &campaign.spec.trigger {
@@ -467,7 +499,19 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
         return DueDecision::Pending(format!("conditions_not_met:{}", failed.kind()));
     }
     let primary = campaign.spec.channel.primary;
-    let (channel, reason) = if !(ctx.opted_out)(primary) && ctx.chatbot.owns(primary) {
+    let primary_failed = message.attempts.iter().any(|a| a.channel == primary && a.status == MessageState::Failed);
+    let (channel, reason) = if primary_failed {
+        // The primary refused for good earlier; this message is waiting to go as the fallback.
+        match campaign.spec.channel.fallback {
+            Some(fallback) if fallback != primary && !message.attempts.iter().any(|a| a.channel == fallback) => {
+                if (ctx.opted_out)(fallback) {
+                    return DueDecision::Skip(REASON_OPTED_OUT.into());
+                }
+                (fallback, Some(format!("fallback_after:{}_failed", primary.as_str())))
+            }
+            _ => return DueDecision::Nothing,
+        }
+    } else if !(ctx.opted_out)(primary) && ctx.chatbot.owns(primary) {
         (primary, None)
     } else {
         match campaign.spec.channel.fallback {

@@ -398,3 +398,70 @@ fn missing_variable_holds_the_message_pending() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn expiry_follows_a_changed_check_out() {
+    let never = |_: Channel| false;
+    let c = relative(RelativeAnchor::CheckIn, 2, Some("10:00"));
+    let p = property("UTC");
+    let mut r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let confirmed = Some(utc(2026, 6, 1, 9, 0));
+    let m = created(plan(&c, &p, &view(&r, &[], confirmed), &[], utc(2026, 6, 1, 9, 0)));
+    assert_eq!(m.due_at, utc(2026, 6, 12, 10, 0));
+    // The stay is shortened to end before the due moment: the message expires, unsent.
+    r.check_out = date(2026, 6, 11);
+    assert_eq!(decide(&c, &r, &m, utc(2026, 6, 12, 10, 0), &never), DueDecision::Expire);
+    // The planner keeps the stored expiry in step with the reservation.
+    let moved = updated(plan(&c, &p, &view(&r, &[], confirmed), std::slice::from_ref(&m), utc(2026, 6, 2, 0, 0)));
+    assert_eq!(moved.expires_at, utc(2026, 6, 11, 11, 0));
+}
+
+#[test]
+fn relative_due_outside_the_period_is_not_attached() {
+    let mut c = relative(RelativeAnchor::CheckIn, -2, Some("10:00"));
+    c.spec.period = Period { start: Some(date(2026, 6, 15)), end: None };
+    let r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    assert!(
+        plan(&c, &property("UTC"), &view(&r, &[], Some(utc(2026, 6, 1, 9, 0))), &[], utc(2026, 6, 1, 9, 0)).is_empty()
+    );
+}
+
+#[test]
+fn a_paused_campaign_holds_relative_and_pending_messages() {
+    let never = |_: Channel| false;
+    let mut c = relative(RelativeAnchor::CheckIn, -2, Some("10:00"));
+    let r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let m =
+        created(plan(&c, &property("UTC"), &view(&r, &[], Some(utc(2026, 6, 1, 9, 0))), &[], utc(2026, 6, 1, 9, 0)));
+    c.status = CampaignStatus::Paused;
+    assert_eq!(decide(&c, &r, &m, utc(2026, 6, 8, 10, 0), &never), DueDecision::Nothing);
+    c.status = CampaignStatus::Active;
+    assert!(matches!(decide(&c, &r, &m, utc(2026, 6, 8, 12, 0), &never), DueDecision::Send(_)));
+}
+
+#[test]
+fn after_the_primary_failed_the_message_goes_as_the_fallback() {
+    let never = |_: Channel| false;
+    let c = schedule(vec![10], Anchor::CheckIn, -3);
+    let r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let mut m = created(plan(&c, &property("UTC"), &view(&r, &[], None), &[], utc(2026, 6, 1, 9, 0)));
+    m.attempts.push(Attempt {
+        channel: Channel::Whatsapp,
+        at: utc(2026, 6, 7, 10, 0),
+        provider_message_id: Some("wamid.1".into()),
+        status: MessageState::Failed,
+        error: Some("131026".into()),
+    });
+    m.transition(utc(2026, 6, 7, 10, 5), MessageState::Pending, Some("missing_variable:eta".into()));
+    match decide(&c, &r, &m, utc(2026, 6, 7, 11, 0), &never) {
+        DueDecision::Send(rendered) => {
+            assert_eq!(rendered.channel, Channel::Sms);
+            assert_eq!(rendered.reason.as_deref(), Some("fallback_after:whatsapp_failed"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        decide(&c, &r, &m, utc(2026, 6, 7, 11, 0), &|ch| ch == Channel::Sms),
+        DueDecision::Skip("opted_out".into())
+    );
+}
