@@ -1,0 +1,205 @@
+//! End to end on moto: a signed canonical webhook through the pms-webhook function, the
+//! EventBridge rule delivering to the evaluator queue, the evaluator and dispatcher functions on
+//! the SQS records, and the outbox recording the send. The output equals the embedded
+//! simulator's expected file for the same scenario. Then: the same SQS batches replayed twice
+//! by two concurrent dispatchers send nothing again, and two dispatchers racing on a fresh
+//! batch send each message once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use lambda_runtime::{Context, LambdaEvent};
+use relais_app::embedded::{MailOutbox, OutboxChannel, VirtualClock};
+use relais_app::ports::Clock;
+use relais_app::simulate::{SimulationOutput, setup};
+use relais_app::{App, AppConfig};
+use relais_aws::{AwsAdapters, provision};
+use relais_domain::{Channel, Message};
+use relais_http::CallbackSettings;
+use relais_lambda::LambdaApp;
+use relais_lambda::drive::SqsDriver;
+use serde_json::{Value, json};
+
+struct Env {
+    app: App,
+    clock: Arc<VirtualClock>,
+    whatsapp: Arc<OutboxChannel>,
+    sms: Arc<OutboxChannel>,
+    driver: SqsDriver,
+    router: axum::Router,
+}
+
+async fn env(url: &str, start: DateTime<Utc>) -> Env {
+    let config = support::sdk_config(url).await;
+    let provisioned = provision(&config, &support::unique("e2e"), "").await.unwrap();
+    let clock = Arc::new(VirtualClock::new(start));
+    let aws = AwsAdapters::new(&config, provisioned.settings.clone(), clock.clone());
+    let whatsapp = Arc::new(OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()));
+    let sms = Arc::new(OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone()));
+    let app = App {
+        store: aws.store.clone(),
+        bus: aws.bus.clone(),
+        queue: aws.queue.clone(),
+        whatsapp: whatsapp.clone(),
+        sms: sms.clone(),
+        mailer: Arc::new(MailOutbox::new(None)),
+        clock: clock.clone(),
+        vendors: None,
+        config: AppConfig::default(),
+    };
+    let driver = SqsDriver {
+        sqs: aws_sdk_sqs::Client::new(&config),
+        evaluator_queue_url: provisioned.evaluator_queue_url.clone(),
+        dispatch_queue_url: provisioned.settings.dispatch_queue_url.clone(),
+    };
+    let router = relais_lambda::http_router(&LambdaApp { app: app.clone(), callbacks: CallbackSettings::default() });
+    Env { app, clock, whatsapp, sms, driver, router }
+}
+
+fn records(env: &Env) -> Vec<relais_app::embedded::OutboxRecord> {
+    let mut all = env.whatsapp.records();
+    all.extend(env.sms.records());
+    all
+}
+
+async fn lines(env: &Env, property_id: &str, reservations: &[String]) -> Vec<Value> {
+    let mut messages: Vec<Message> = Vec::new();
+    for r in reservations {
+        messages.extend(env.app.store.messages_of_reservation(property_id, r).await.unwrap());
+    }
+    let by_id: BTreeMap<&str, &Message> = messages.iter().map(|m| (m.id.as_str(), m)).collect();
+    let mut out: Vec<Value> = records(env)
+        .iter()
+        .filter_map(|record| {
+            let id = record.request.key.rsplit_once(':').map(|(id, _)| id)?;
+            let m = by_id.get(id)?;
+            Some(json!({"at": record.at, "kind": "sent", "campaign": m.campaign_id, "reservation": m.reservation_id,
+                        "channel": record.request.channel, "language": record.request.language,
+                        "body": record.request.body}))
+        })
+        .collect();
+    out.sort_by_key(|l| (l["at"].to_string(), l["campaign"].to_string(), l["reservation"].to_string()));
+    let mut sorted = messages.clone();
+    sorted.sort_by(|a, b| (&a.campaign_id, &a.reservation_id, a.due_at, &a.id).cmp(&(&b.campaign_id, &b.reservation_id, b.due_at, &b.id)));
+    for m in sorted {
+        let mut line = json!({"kind": "final", "campaign": m.campaign_id, "reservation": m.reservation_id, "state": m.state.as_str()});
+        if let Some(channel) = m.channel.filter(|_| !m.attempts.is_empty()) {
+            line["channel"] = json!(channel);
+        }
+        if let Some(reason) = &m.reason {
+            line["reason"] = json!(reason);
+        }
+        out.push(line);
+    }
+    out
+}
+
+async fn sweep(env: &Env) {
+    let mut event = support::fixture("eventbridge-scheduled.json");
+    event["time"] = json!(env.clock.now());
+    relais_lambda::sweep(&env.app, LambdaEvent::new(event, Context::default())).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_to_outbox_through_eventbridge_and_sqs_on_moto() {
+    let Some(url) = support::moto_url() else { return };
+    let doc = support::scenario("status-change-basic.json");
+    let (scenario, _) = relais_domain::validate::parse_scenario(&doc).unwrap();
+    let env = env(&url, scenario.start).await;
+    setup(&env.app, &scenario, &mut SimulationOutput::default()).await.unwrap();
+    env.driver.drain(&env.app).await.unwrap();
+
+    let mut batches = Vec::new();
+    for event in doc["events"].as_array().unwrap() {
+        let at: DateTime<Utc> = serde_json::from_value(event["at"].clone()).unwrap();
+        env.clock.set(at);
+        let webhook = &event["pms_webhook"];
+        let request = support::signed_webhook(webhook["property_id"].as_str().unwrap(), "s3cret", &webhook["body"], at);
+        let (status, reply) = support::call(env.router.clone(), &request).await;
+        assert_eq!(status, 200, "{reply}");
+        let report = env.driver.drain(&env.app).await.unwrap();
+        assert_eq!(report.failed, 0, "{report:?}");
+        batches.extend(report.dispatch_batches);
+        sweep(&env).await;
+        let report = env.driver.drain(&env.app).await.unwrap();
+        batches.extend(report.dispatch_batches);
+    }
+    env.clock.set(scenario.end);
+    sweep(&env).await;
+    env.driver.drain(&env.app).await.unwrap();
+
+    let expected: Vec<Value> = std::fs::read_to_string(support::repo_root().join("tests/scenarios/status-change-basic.expected.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got = lines(&env, "p-lis", &["r-1".to_string()]).await;
+    assert_eq!(got, expected, "the AWS backend gives the embedded simulator's output");
+    assert_eq!(records(&env).len(), 1);
+    assert!(!batches.is_empty(), "the send went through the dispatch queue");
+
+    // SQS redelivers the same batches, twice, to two dispatchers at once: nothing is sent again.
+    for _ in 0..2 {
+        let mut tasks = Vec::new();
+        for batch in batches.clone() {
+            for _ in 0..2 {
+                let app = env.app.clone();
+                let batch = batch.clone();
+                tasks.push(tokio::spawn(async move {
+                    relais_lambda::dispatcher(&app, LambdaEvent::new(batch, Context::default())).await.unwrap()
+                }));
+            }
+        }
+        for task in tasks {
+            assert!(task.await.unwrap().batch_item_failures.is_empty());
+        }
+    }
+    assert_eq!(records(&env).len(), 1, "replayed batches send nothing twice");
+
+    // A fresh check-in: two dispatchers race on the same batch; each message is sent once.
+    for (i, event) in doc["events"].as_array().unwrap().iter().take(2).enumerate() {
+        let mut body = event["pms_webhook"]["body"].clone();
+        body["event_id"] = json!(format!("evt-r2-{i}"));
+        body["reservation"]["id"] = json!("r-2");
+        body["reservation"]["guest"]["phone"] = json!("+351912345679");
+        // Arriving now (the clock is at the scenario's end), leaving in three days.
+        body["reservation"]["check_in"] = json!("2026-06-20");
+        body["reservation"]["check_out"] = json!("2026-06-23");
+        let at = env.clock.now() + chrono::Duration::minutes(1);
+        body["reservation"]["updated_at"] = json!(at);
+        env.clock.set(at);
+        let (status, reply) =
+            support::call(env.router.clone(), &support::signed_webhook("p-lis", "s3cret", &body, at)).await;
+        assert_eq!(status, 200, "{reply}");
+        if i == 0 {
+            env.driver.drain(&env.app).await.unwrap();
+        }
+    }
+    let events = env.driver.receive(&env.driver.evaluator_queue_url).await.unwrap();
+    assert_eq!(events.records.len(), 1, "the rule delivered the event to the evaluator queue");
+    let response =
+        relais_lambda::evaluator(&env.app, LambdaEvent::new(events.clone(), Context::default())).await.unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    env.driver.delete_succeeded(&env.driver.evaluator_queue_url, &events, &response).await.unwrap();
+    let jobs = env.driver.receive(&env.driver.dispatch_queue_url).await.unwrap();
+    assert!(!jobs.records.is_empty(), "the evaluator queued the due message");
+    let (a, b) = tokio::join!(
+        relais_lambda::dispatcher(&env.app, LambdaEvent::new(jobs.clone(), Context::default())),
+        relais_lambda::dispatcher(&env.app, LambdaEvent::new(jobs.clone(), Context::default())),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let failed = a.batch_item_failures.len() + b.batch_item_failures.len();
+    env.driver.delete_succeeded(&env.driver.dispatch_queue_url, &jobs, &a).await.unwrap();
+    env.driver.drain(&env.app).await.unwrap();
+    let sent_r2: Vec<_> = records(&env).into_iter().filter(|r| r.request.to == "+351912345679").collect();
+    assert_eq!(sent_r2.len(), 1, "two concurrent dispatchers send once (failed records: {failed})");
+    let messages = env.app.store.messages_of_reservation("p-lis", "r-2").await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].state.as_str(), "sent");
+}
