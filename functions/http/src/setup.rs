@@ -322,10 +322,11 @@ fn apply_property(c: &mut Check, map: &Map<String, Value>, property: &mut Proper
     }
     let allowed: Vec<&str> = PROPERTY_FIELDS.iter().copied().filter(|f| !read_only.contains(f)).collect();
     c.only("", map, &allowed, &read_only);
-    if !creating && map.contains_key("webhook_secret") {
-        if let Some(last) = c.errors.last_mut().filter(|e| e.field == "webhook_secret") {
-            last.message = "rotate the secret with POST /properties/{id}/webhook-secret".into();
-        }
+    if !creating
+        && map.contains_key("webhook_secret")
+        && let Some(last) = c.errors.iter_mut().find(|e| e.field == "webhook_secret")
+    {
+        last.message = "rotate the secret with POST /properties/{id}/webhook-secret".into();
     }
     if let Field::Value(v) = c.field(map, "name", creating)
         && let Some(name) = c.string("name", v, 100)

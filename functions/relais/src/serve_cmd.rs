@@ -202,7 +202,8 @@ async fn build_runtime(data: &Path) -> Result<(Arc<LocalRuntime>, CallbackSettin
         .resume_from_file()
         .map_err(|e| fail(2, "outbox", e))?;
     let channels = relais_channels::ChannelsConfig::from_env().map_err(|e| fail(2, "configuration", e.to_string()))?;
-    let (mut whatsapp, mut sms): (Option<Arc<dyn ChannelSender>>, Option<Arc<dyn ChannelSender>>) = (None, None);
+    let mut whatsapp: Option<Arc<dyn ChannelSender>> = None;
+    let mut sms: Option<Arc<dyn ChannelSender>> = None;
     if channels.whatsapp.is_some() || channels.twilio.is_some() {
         let http = relais_channels::default_http_client().map_err(|e| fail(2, "configuration", e.to_string()))?;
         if let Some(client) = channels.whatsapp_client(http.clone()) {
