@@ -118,10 +118,9 @@ fn is_conditional_transaction(
     err: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> bool {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
-            .cancellation_reasons()
-            .iter()
-            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            e.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+        }
         _ => false,
     }
 }
@@ -196,15 +195,18 @@ impl DynamoStore {
             let condition = match &sk {
                 SortCondition::Any => "#pk = :pk",
                 SortCondition::From(v) => {
-                    request = request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
+                    request =
+                        request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
                     "#pk = :pk AND #sk >= :sk"
                 }
                 SortCondition::Below(v) => {
-                    request = request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
+                    request =
+                        request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
                     "#pk = :pk AND #sk < :sk"
                 }
                 SortCondition::Prefix(v) => {
-                    request = request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
+                    request =
+                        request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
                     "#pk = :pk AND begins_with(#sk, :sk)"
                 }
             };
@@ -237,7 +239,8 @@ impl DynamoStore {
             due_sort.clone(),
         );
         if message.state.is_open() {
-            item = with_index(item, keys::GSI2, keys::open_messages_of_campaign(&message.campaign_id), due_sort.clone());
+            item =
+                with_index(item, keys::GSI2, keys::open_messages_of_campaign(&message.campaign_id), due_sort.clone());
         }
         match keys::due_placement(message, self.clock.now()) {
             DuePlacement::Bucket(bucket, shard) => {
@@ -309,7 +312,8 @@ impl DynamoStore {
             put = put.expression_attribute_values(name, value);
         }
         let put = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut request = self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(put).build());
+        let mut request =
+            self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(put).build());
         for lookup in lookups {
             request = request.transact_items(lookup);
         }
@@ -405,7 +409,12 @@ impl DynamoStore {
         }
     }
 
-    async fn query_due_partitions(&self, index: &'static str, partitions: Vec<String>, below: String) -> StoreResult<Vec<Item>> {
+    async fn query_due_partitions(
+        &self,
+        index: &'static str,
+        partitions: Vec<String>,
+        below: String,
+    ) -> StoreResult<Vec<Item>> {
         let results: Vec<Vec<Item>> = futures::stream::iter(partitions)
             .map(|pk| self.query(Some(index), pk, SortCondition::Below(below.clone())))
             .buffered(QUERY_CONCURRENCY)
@@ -459,7 +468,9 @@ impl Store for DynamoStore {
         self.get(keys::property(id)).await
     }
     async fn list_properties(&self, account_id: &str) -> StoreResult<Vec<Property>> {
-        Ok(sort_by_id(self.query_data(keys::GSI1, keys::properties_of_account(account_id)).await?, |p: &Property| &p.id))
+        Ok(sort_by_id(self.query_data(keys::GSI1, keys::properties_of_account(account_id)).await?, |p: &Property| {
+            &p.id
+        }))
     }
     async fn put_chatbot(&self, chatbot: &Chatbot) -> StoreResult<()> {
         let mut it = item(keys::chatbot(&chatbot.id), "chatbot", chatbot)?;
@@ -478,7 +489,12 @@ impl Store for DynamoStore {
     async fn put_campaign(&self, campaign: &Campaign, expected_version: Option<u64>) -> StoreResult<()> {
         let mut it = item(keys::campaign(&campaign.id), "campaign", campaign)?;
         it.insert(keys::VERSION.into(), n(campaign.version));
-        let it = with_index(it, keys::GSI1, keys::campaigns_of_account(&campaign.account_id), format!("CAMP#{}", campaign.id));
+        let it = with_index(
+            it,
+            keys::GSI1,
+            keys::campaigns_of_account(&campaign.account_id),
+            format!("CAMP#{}", campaign.id),
+        );
         let it = with_index(
             it,
             keys::GSI2,
@@ -494,7 +510,9 @@ impl Store for DynamoStore {
         Ok(sort_by_id(self.query_data(keys::GSI1, keys::campaigns_of_account(account_id)).await?, |c: &Campaign| &c.id))
     }
     async fn campaigns_of_property(&self, property_id: &str) -> StoreResult<Vec<Campaign>> {
-        Ok(sort_by_id(self.query_data(keys::GSI2, keys::campaigns_of_property(property_id)).await?, |c: &Campaign| &c.id))
+        Ok(sort_by_id(self.query_data(keys::GSI2, keys::campaigns_of_property(property_id)).await?, |c: &Campaign| {
+            &c.id
+        }))
     }
 
     async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>> {
@@ -505,14 +523,26 @@ impl Store for DynamoStore {
         let mut it = item(keys::reservation(&r.property_id, &r.id), "reservation", record)?;
         it.insert(keys::VERSION.into(), n(record.version));
         if let Some(unit_id) = &r.unit_id {
-            it = with_index(it, keys::GSI1, keys::reservations_of_unit(&r.property_id, unit_id), format!("{}#{}", r.check_in, r.id));
+            it = with_index(
+                it,
+                keys::GSI1,
+                keys::reservations_of_unit(&r.property_id, unit_id),
+                format!("{}#{}", r.check_in, r.id),
+            );
         }
-        it = with_index(it, keys::GSI2, keys::reservations_by_check_out(&r.property_id), format!("{}#{}", r.check_out, r.id));
+        it = with_index(
+            it,
+            keys::GSI2,
+            keys::reservations_by_check_out(&r.property_id),
+            format!("{}#{}", r.check_out, r.id),
+        );
         if let Some(email) = r.guest.email.as_deref().filter(|e| !e.is_empty()) {
-            it = with_index(it, keys::GSI3, keys::reservations_of_email(&r.property_id, email), format!("RES#{}", r.id));
+            it =
+                with_index(it, keys::GSI3, keys::reservations_of_email(&r.property_id, email), format!("RES#{}", r.id));
         }
         if let Some(phone) = r.guest.phone.as_deref().filter(|p| !p.is_empty()) {
-            it = with_index(it, keys::GSI4, keys::reservations_of_phone(&r.property_id, phone), format!("RES#{}", r.id));
+            it =
+                with_index(it, keys::GSI4, keys::reservations_of_phone(&r.property_id, phone), format!("RES#{}", r.id));
         }
         self.put_versioned(it, expected_version, &format!("reservation {}/{}", r.property_id, r.id)).await
     }
@@ -544,9 +574,17 @@ impl Store for DynamoStore {
         }
         Ok(found.into_values().collect())
     }
-    async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate) -> StoreResult<Vec<Reservation>> {
+    async fn reservations_checking_out_from(
+        &self,
+        property_id: &str,
+        from: NaiveDate,
+    ) -> StoreResult<Vec<Reservation>> {
         let items = self
-            .query(Some(keys::GSI2), keys::reservations_by_check_out(property_id), SortCondition::From(from.to_string()))
+            .query(
+                Some(keys::GSI2),
+                keys::reservations_by_check_out(property_id),
+                SortCondition::From(from.to_string()),
+            )
             .await?;
         let records = items.into_iter().map(decode::<ReservationRecord>).collect::<StoreResult<Vec<_>>>()?;
         Ok(sort_by_id(records.into_iter().map(|r| r.reservation).collect(), |r: &Reservation| &r.id))

@@ -55,10 +55,7 @@ pub fn hour_bucket(at: DateTime<Utc>) -> String {
 
 /// Start of the hour `at` falls in.
 pub fn hour_start(at: DateTime<Utc>) -> DateTime<Utc> {
-    at.with_nanosecond(0)
-        .and_then(|t| t.with_second(0))
-        .and_then(|t| t.with_minute(0))
-        .unwrap_or(at)
+    at.with_nanosecond(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_minute(0)).unwrap_or(at)
 }
 
 pub fn parse_bucket(bucket: &str) -> Option<DateTime<Utc>> {

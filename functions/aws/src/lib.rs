@@ -13,6 +13,7 @@
 pub mod dynamo;
 pub mod eventbridge;
 pub mod keys;
+pub mod metrics;
 pub mod provision;
 pub mod ses;
 pub mod sqs;

@@ -31,7 +31,11 @@ fn err(e: impl std::error::Error) -> String {
 
 /// Create every resource, named `<prefix>-…`. Idempotent on moto and AWS (existing resources
 /// are reused).
-pub async fn provision(sdk_config: &aws_config::SdkConfig, prefix: &str, mail_from: &str) -> Result<Provisioned, String> {
+pub async fn provision(
+    sdk_config: &aws_config::SdkConfig,
+    prefix: &str,
+    mail_from: &str,
+) -> Result<Provisioned, String> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk_config);
     let sqs = aws_sdk_sqs::Client::new(sdk_config);
     let events = aws_sdk_eventbridge::Client::new(sdk_config);

@@ -25,7 +25,8 @@ fn content(text: &str) -> Result<Content, String> {
 #[async_trait]
 impl Mailer for SesMailer {
     async fn send_email(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
-        let message = Message::builder().subject(content(subject)?).body(Body::builder().text(content(body)?).build()).build();
+        let message =
+            Message::builder().subject(content(subject)?).body(Body::builder().text(content(body)?).build()).build();
         self.client
             .send_email()
             .from_email_address(&self.from)

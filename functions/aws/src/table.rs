@@ -25,10 +25,10 @@ fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, String> {
 /// Create the table with its indexes and TTL if it does not exist; wait until it is active.
 /// `Ok(true)` when it was created, `Ok(false)` when it existed already.
 pub async fn create_table(client: &Client, table: &str) -> Result<bool, String> {
-    if let Ok(out) = client.describe_table().table_name(table).send().await {
-        if out.table().is_some() {
-            return Ok(false);
-        }
+    if let Ok(out) = client.describe_table().table_name(table).send().await
+        && out.table().is_some()
+    {
+        return Ok(false);
     }
     let mut request = client
         .create_table()
@@ -54,7 +54,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<bool, String> 
     }
     request.send().await.map_err(|e| DisplayErrorContext(&e).to_string())?;
     for _ in 0..120 {
-        let out = client.describe_table().table_name(table).send().await.map_err(|e| DisplayErrorContext(&e).to_string())?;
+        let out =
+            client.describe_table().table_name(table).send().await.map_err(|e| DisplayErrorContext(&e).to_string())?;
         if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             break;
         }

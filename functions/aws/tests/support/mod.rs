@@ -18,10 +18,10 @@ fn repo_root() -> PathBuf {
 pub fn moto_url() -> Option<String> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("RELAIS_MOTO_URL") {
-            if !url.is_empty() {
-                return Some(url);
-            }
+        if let Ok(url) = std::env::var("RELAIS_MOTO_URL")
+            && !url.is_empty()
+        {
+            return Some(url);
         }
         let script = repo_root().join("infra/moto.sh");
         let out = Command::new("bash").arg(&script).arg("start").output();
@@ -63,10 +63,8 @@ pub async fn sdk_config(url: &str) -> SdkConfig {
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     format!("{prefix}-{}-{:x}-{}", std::process::id(), nanos % 0xffff_ffff, N.fetch_add(1, Ordering::Relaxed))
 }
 

@@ -1,0 +1,57 @@
+//! An SDK interceptor that counts requests per operation (benchmarks and tests report the
+//! DynamoDB requests per webhook and per sent message with it).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+
+/// Counts each operation once (not each retry attempt). Clone it into a client config with
+/// `.interceptor(counter.clone())` and read it with [`RequestCounter::take`].
+#[derive(Debug, Default, Clone)]
+pub struct RequestCounter {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl RequestCounter {
+    pub fn new() -> RequestCounter {
+        RequestCounter::default()
+    }
+
+    /// The counts since the last take, by operation name, and resets them.
+    pub fn take(&self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    pub fn total(counts: &BTreeMap<String, u64>) -> u64 {
+        counts.values().sum()
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map(|m| m.name().to_string()).unwrap_or_else(|| "unknown".into());
+        *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(operation).or_default() += 1;
+        Ok(())
+    }
+}
+
+/// A DynamoDB client whose requests `counter` counts.
+pub fn counted_dynamodb_client(
+    sdk_config: &aws_config::SdkConfig,
+    counter: &RequestCounter,
+) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(counter.clone()).build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
