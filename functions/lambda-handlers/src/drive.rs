@@ -61,7 +61,12 @@ impl SqsDriver {
     }
 
     /// Delete the records of `event` that are not in `response`'s failures.
-    pub async fn delete_succeeded(&self, queue_url: &str, event: &SqsEvent, response: &SqsBatchResponse) -> Result<(), String> {
+    pub async fn delete_succeeded(
+        &self,
+        queue_url: &str,
+        event: &SqsEvent,
+        response: &SqsBatchResponse,
+    ) -> Result<(), String> {
         for record in &event.records {
             let failed = response
                 .batch_item_failures

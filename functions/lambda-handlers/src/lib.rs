@@ -16,6 +16,7 @@
 //! an empty item identifier).
 
 pub mod drive;
+pub mod secrets;
 
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub enum InitError {
     Aws(#[from] relais_aws::ConfigError),
     #[error("channel settings: {0}")]
     Channels(#[from] relais_channels::ConfigError),
+    #[error("secrets: {0}")]
+    Secrets(String),
     #[error("HTTP client: {0}")]
     Http(String),
 }
@@ -53,23 +56,24 @@ pub enum InitError {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .without_time()
-        .try_init();
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
 }
 
 impl LambdaApp {
     /// From the environment: AWS adapters (`RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL`,
     /// `RELAIS_EVENT_BUS`, `RELAIS_MAIL_FROM`, standard `AWS_*` settings), channel providers
-    /// (SPEC 5.1 variables; without them sends go to an in-memory outbox, with a warning) and
+    /// (SPEC 5.1 variables, secret ones resolved from SSM by [`secrets`]; without them sends go to an in-memory outbox, with a warning) and
     /// the PMS vendor adapters.
     pub async fn from_env() -> Result<LambdaApp, InitError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let aws = AwsAdapters::from_env(clock.clone()).await?;
-        let channels = relais_channels::ChannelsConfig::from_env()?;
+        let secrets = secrets::resolve(&aws.sdk_config).await.map_err(InitError::Secrets)?;
+        let channels = relais_channels::ChannelsConfig::from_lookup(|name| {
+            secrets
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok().filter(|v| secrets::parameter_name(v).is_none()))
+        })?;
         let (mut whatsapp, mut sms): (Option<Arc<dyn ChannelSender>>, Option<Arc<dyn ChannelSender>>) = (None, None);
         if channels.whatsapp.is_some() || channels.twilio.is_some() {
             let http = relais_channels::default_http_client().map_err(|e| InitError::Http(e.to_string()))?;
@@ -94,8 +98,8 @@ impl LambdaApp {
                 None
             }
         };
-        let whatsapp = whatsapp
-            .unwrap_or_else(|| Arc::new(OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone())));
+        let whatsapp =
+            whatsapp.unwrap_or_else(|| Arc::new(OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone())));
         let sms = sms.unwrap_or_else(|| Arc::new(OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone())));
         let app = App {
             store: aws.store.clone(),
@@ -103,7 +107,11 @@ impl LambdaApp {
             queue: aws.queue.clone(),
             whatsapp,
             sms,
-            mailer: if aws.settings.mail_from.is_empty() { Arc::new(MailOutbox::new(None)) } else { aws.mailer.clone() },
+            mailer: if aws.settings.mail_from.is_empty() {
+                Arc::new(MailOutbox::new(None))
+            } else {
+                aws.mailer.clone()
+            },
             clock,
             vendors,
             config: AppConfig { public_url: channels.public_url.clone() },
@@ -119,12 +127,8 @@ impl LambdaApp {
 pub fn http_router(lambda: &LambdaApp) -> axum::Router {
     let mut callbacks = lambda.callbacks.clone();
     callbacks.accept_unsigned = false;
-    let state = ApiState {
-        app: lambda.app.clone(),
-        auth: Arc::new(relais_http::auth::GatewayClaims),
-        callbacks,
-        outbox: None,
-    };
+    let state =
+        ApiState { app: lambda.app.clone(), auth: Arc::new(relais_http::auth::GatewayClaims), callbacks, outbox: None };
     relais_http::router(state)
 }
 

@@ -18,6 +18,7 @@ use relais_app::embedded::{MailOutbox, OutboxChannel, VirtualClock};
 use relais_app::ports::Clock;
 use relais_app::simulate::{SimulationOutput, setup};
 use relais_app::{App, AppConfig};
+use relais_aws::metrics::RequestCounter;
 use relais_aws::{AwsAdapters, provision};
 use relais_domain::{Channel, Message};
 use relais_http::CallbackSettings;
@@ -35,10 +36,18 @@ struct Env {
 }
 
 async fn env(url: &str, start: DateTime<Utc>) -> Env {
+    env_counted(url, start, None).await
+}
+
+async fn env_counted(url: &str, start: DateTime<Utc>, counter: Option<&RequestCounter>) -> Env {
     let config = support::sdk_config(url).await;
     let provisioned = provision(&config, &support::unique("e2e"), "").await.unwrap();
     let clock = Arc::new(VirtualClock::new(start));
-    let aws = AwsAdapters::new(&config, provisioned.settings.clone(), clock.clone());
+    let mut aws = AwsAdapters::new(&config, provisioned.settings.clone(), clock.clone());
+    if let Some(counter) = counter {
+        let client = relais_aws::metrics::counted_dynamodb_client(&config, counter);
+        aws.store = Arc::new(relais_aws::DynamoStore::new(client, provisioned.settings.table.clone(), clock.clone()));
+    }
     let whatsapp = Arc::new(OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()));
     let sms = Arc::new(OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone()));
     let app = App {
@@ -85,7 +94,9 @@ async fn lines(env: &Env, property_id: &str, reservations: &[String]) -> Vec<Val
         .collect();
     out.sort_by_key(|l| (l["at"].to_string(), l["campaign"].to_string(), l["reservation"].to_string()));
     let mut sorted = messages.clone();
-    sorted.sort_by(|a, b| (&a.campaign_id, &a.reservation_id, a.due_at, &a.id).cmp(&(&b.campaign_id, &b.reservation_id, b.due_at, &b.id)));
+    sorted.sort_by(|a, b| {
+        (&a.campaign_id, &a.reservation_id, a.due_at, &a.id).cmp(&(&b.campaign_id, &b.reservation_id, b.due_at, &b.id))
+    });
     for m in sorted {
         let mut line = json!({"kind": "final", "campaign": m.campaign_id, "reservation": m.reservation_id, "state": m.state.as_str()});
         if let Some(channel) = m.channel.filter(|_| !m.attempts.is_empty()) {
@@ -133,12 +144,13 @@ async fn webhook_to_outbox_through_eventbridge_and_sqs_on_moto() {
     sweep(&env).await;
     env.driver.drain(&env.app).await.unwrap();
 
-    let expected: Vec<Value> = std::fs::read_to_string(support::repo_root().join("tests/scenarios/status-change-basic.expected.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let expected: Vec<Value> =
+        std::fs::read_to_string(support::repo_root().join("tests/scenarios/status-change-basic.expected.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
     let got = lines(&env, "p-lis", &["r-1".to_string()]).await;
     assert_eq!(got, expected, "the AWS backend gives the embedded simulator's output");
     assert_eq!(records(&env).len(), 1);
@@ -202,4 +214,85 @@ async fn webhook_to_outbox_through_eventbridge_and_sqs_on_moto() {
     let messages = env.app.store.messages_of_reservation("p-lis", "r-2").await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].state.as_str(), "sent");
+}
+
+/// DynamoDB requests per webhook and per sent message, counted by an SDK interceptor
+/// (README / infra/dynamodb.md figures; written to target/dynamodb-requests.json).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_requests_per_webhook_and_per_sent_message() {
+    let Some(url) = support::moto_url() else { return };
+    let doc = support::scenario("status-change-basic.json");
+    let (scenario, _) = relais_domain::validate::parse_scenario(&doc).unwrap();
+    let counter = RequestCounter::new();
+    let env = env_counted(&url, scenario.start, Some(&counter)).await;
+    setup(&env.app, &scenario, &mut SimulationOutput::default()).await.unwrap();
+    env.driver.drain(&env.app).await.unwrap();
+    counter.take();
+
+    let mut figures = serde_json::Map::new();
+    let mut record = |name: &str, counts: BTreeMap<String, u64>| {
+        let total = RequestCounter::total(&counts);
+        println!("{name:<48} {total:>3}  {counts:?}");
+        figures.insert(name.into(), json!({"total": total, "by_operation": counts}));
+        total
+    };
+    let webhook = |i: usize| {
+        let event = &doc["events"][i];
+        let at: DateTime<Utc> = serde_json::from_value(event["at"].clone()).unwrap();
+        env.clock.set(at);
+        support::signed_webhook("p-lis", "s3cret", &event["pms_webhook"]["body"], at)
+    };
+
+    // 1. A new reservation (no message for it yet).
+    let request = webhook(0);
+    let (status, _) = support::call(env.router.clone(), &request).await;
+    assert_eq!(status, 200);
+    let intake_new = record("webhook intake (new reservation)", counter.take());
+    let events = env.driver.receive(&env.driver.evaluator_queue_url).await.unwrap();
+    let r = relais_lambda::evaluator(&env.app, LambdaEvent::new(events.clone(), Context::default())).await.unwrap();
+    env.driver.delete_succeeded(&env.driver.evaluator_queue_url, &events, &r).await.unwrap();
+    record("evaluator (nothing to send)", counter.take());
+
+    // 2. The duplicate delivery of the same webhook.
+    let (status, _) = support::call(env.router.clone(), &request).await;
+    assert_eq!(status, 200);
+    let duplicate = record("webhook intake (duplicate delivery)", counter.take());
+
+    // 3. A check-in that sends one message.
+    let (status, _) = support::call(env.router.clone(), &webhook(1)).await;
+    assert_eq!(status, 200);
+    let intake_change = record("webhook intake (status change)", counter.take());
+    let events = env.driver.receive(&env.driver.evaluator_queue_url).await.unwrap();
+    let r = relais_lambda::evaluator(&env.app, LambdaEvent::new(events.clone(), Context::default())).await.unwrap();
+    env.driver.delete_succeeded(&env.driver.evaluator_queue_url, &events, &r).await.unwrap();
+    let evaluate = record("evaluator (creates and queues one message)", counter.take());
+    let jobs = env.driver.receive(&env.driver.dispatch_queue_url).await.unwrap();
+    assert_eq!(jobs.records.len(), 1);
+    let r = relais_lambda::dispatcher(&env.app, LambdaEvent::new(jobs.clone(), Context::default())).await.unwrap();
+    assert!(r.batch_item_failures.is_empty());
+    let dispatch = record("dispatcher (one message sent)", counter.take());
+    assert_eq!(records(&env).len(), 1);
+
+    // 4. A redelivered dispatch job (already sent).
+    let r = relais_lambda::dispatcher(&env.app, LambdaEvent::new(jobs.clone(), Context::default())).await.unwrap();
+    assert!(r.batch_item_failures.is_empty());
+    record("dispatcher (redelivered job, nothing sent)", counter.take());
+    env.driver.delete_succeeded(&env.driver.dispatch_queue_url, &jobs, &r).await.unwrap();
+
+    // 5. A sweep with nothing due.
+    env.clock.set(env.clock.now() + chrono::Duration::minutes(5));
+    sweep(&env).await;
+    let sweep_idle = record("sweep (nothing due)", counter.take());
+
+    let per_sent = intake_change + evaluate + dispatch;
+    record("per sent message (status change -> sent)", BTreeMap::from([("total".to_string(), per_sent)]));
+    let out = support::repo_root().join("target/dynamodb-requests.json");
+    let _ = std::fs::create_dir_all(out.parent().unwrap());
+    std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(figures)).unwrap()).unwrap();
+
+    // Budgets: a regression that adds requests on the hot path fails here.
+    assert!(intake_new <= 8, "webhook intake: {intake_new} requests");
+    assert!(duplicate <= 4, "duplicate webhook: {duplicate} requests");
+    assert!(per_sent <= 30, "per sent message: {per_sent} requests");
+    assert!(sweep_idle <= 30, "idle sweep: {sweep_idle} requests");
 }

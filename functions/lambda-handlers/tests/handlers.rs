@@ -123,7 +123,8 @@ async fn sweep_function_takes_the_scheduled_event() {
 #[tokio::test]
 async fn evaluator_reports_only_the_poison_record() {
     let (runtime, _, _) = runtime().await;
-    let response = relais_lambda::evaluator(&runtime.app, sqs(support::fixture("sqs-evaluator-batch.json"))).await.unwrap();
+    let response =
+        relais_lambda::evaluator(&runtime.app, sqs(support::fixture("sqs-evaluator-batch.json"))).await.unwrap();
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, vec!["2e1424d4-f796-459a-8184-9c92662be6da"]);
     let json = serde_json::to_value(&response).unwrap();

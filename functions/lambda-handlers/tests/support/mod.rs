@@ -64,10 +64,10 @@ pub async fn call(router: axum::Router, event: &Value) -> (u16, Value) {
 pub fn moto_url() -> Option<String> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("RELAIS_MOTO_URL") {
-            if !url.is_empty() {
-                return Some(url);
-            }
+        if let Ok(url) = std::env::var("RELAIS_MOTO_URL")
+            && !url.is_empty()
+        {
+            return Some(url);
         }
         let out = Command::new("bash").arg(repo_root().join("infra/moto.sh")).arg("start").output().unwrap();
         if out.status.success() {
