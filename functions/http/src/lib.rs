@@ -14,7 +14,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -98,6 +98,19 @@ impl ApiState {
     pub fn new(app: App, auth: Arc<dyn Authenticator>) -> ApiState {
         ApiState { app, auth, callbacks: CallbackSettings::default(), outbox: None }
     }
+
+    /// The state of the campaigns-api, pms-webhook and delivery-status Lambdas: identity from the
+    /// API Gateway JWT authorizer, callbacks checked with the resolved provider secrets (never
+    /// unsigned), no outbox. Serve it with `lambda_http::run(relais_http::router(state))`.
+    #[cfg(feature = "lambda")]
+    pub fn aws(app: App, channels: &relais_channels::ChannelsConfig) -> ApiState {
+        ApiState {
+            app,
+            auth: Arc::new(auth::GatewayClaims),
+            callbacks: CallbackSettings::from_channels(channels, false),
+            outbox: None,
+        }
+    }
 }
 
 /// The whole HTTP surface. Every host (Lambda, `relais serve`, tests) serves this router.
@@ -149,12 +162,21 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take this method")
 }
 
-/// The request id of a request: the caller's `x-request-id` when it is a sane token, else a new one.
+/// The request id of a request: API Gateway's request id in a Lambda, else the caller's
+/// `x-request-id` when it is a sane token, else a new one.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-fn request_id(headers: &HeaderMap) -> String {
-    let given = headers
+fn request_id(request: &Request) -> String {
+    #[cfg(feature = "lambda")]
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        request.extensions().get::<lambda_http::request::RequestContext>()
+        && let Some(id) = &context.request_id
+    {
+        return id.clone();
+    }
+    let given = request
+        .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
@@ -167,7 +189,7 @@ fn request_id(headers: &HeaderMap) -> String {
 /// One span per request with its id, method and route (the matched template, never the query
 /// string, which may carry webhook tokens), and one log line with status and latency.
 async fn observe(mut request: Request, next: Next) -> Response {
-    let id = request_id(request.headers());
+    let id = request_id(&request);
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -231,9 +231,11 @@ async fn life_cycle_with_notifications_and_mail() {
     assert_eq!(h.post(&format!("{uri}/approve"), "u-ap", json!({})).await.json["status"], "active");
     assert_eq!(h.post(&format!("{uri}/pause"), "u-ed", json!({})).await.json["status"], "paused");
     assert_eq!(h.post(&format!("{uri}/resume"), "u-ed", json!({})).await.json["status"], "active");
-    // Editing an active campaign sends it back to approval.
+    // A new name keeps it active; new content sends it back to approval.
     let mut body = campaign_body("p-lis", "bot-1");
     body["name"] = json!("Welcome v2");
+    assert_eq!(h.put(&uri, "u-ed", body.clone()).await.json["status"], "active");
+    body["messages"]["en"]["sms"]["body"] = json!("Hello {{guest_first_name}}!");
     assert_eq!(h.put(&uri, "u-ed", body).await.json["status"], "pending");
     let r = h.call(Method::DELETE, &uri, Some("u-ed"), None).await;
     assert_eq!(r.status, StatusCode::OK);

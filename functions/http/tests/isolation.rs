@@ -25,6 +25,7 @@ async fn another_accounts_ids_answer_404_on_every_route() {
     assert_eq!(own.json["messages"].as_array().unwrap().len(), 1);
     let notification = h.get("/notifications", "u-ed").await.json["notifications"][0]["id"].as_str().unwrap().to_string();
 
+    let before = h.get(&format!("/campaigns/{id}"), "u-ed").await.json;
     let leaks = ["Welcome in", "Ana", "Property p-lis", "Bot bot-1", "ed@example.com", LIS_SECRET];
     let campaign = format!("/campaigns/{id}");
     let checks: Vec<(Method, String, Option<Value>)> = vec![
@@ -68,7 +69,7 @@ async fn another_accounts_ids_answer_404_on_every_route() {
     // Nothing changed on acc-1's side.
     let c = h.get(&campaign, "u-ed").await;
     assert_eq!(c.json["status"], "active");
-    assert_eq!(c.json["version"], 3);
+    assert_eq!(c.json, before);
     assert_eq!(h.get("/properties/p-lis", "u-admin").await.json["name"], "Property p-lis");
     assert_eq!(h.get("/users/u-ed", "u-admin").await.json["role"], "editor");
 

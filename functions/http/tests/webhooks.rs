@@ -300,4 +300,29 @@ async fn the_outbox_route_is_local_only_and_account_scoped() {
     let h = Harness::new().await;
     // No outbox source (as in AWS): 404.
     assert_eq!(h.get("/outbox", "u-admin").await.status, StatusCode::NOT_FOUND);
+    // Local runner: the outbox file, as JSON lines of Appendix A.4's `sent` kind.
+    h.active_campaign(checkin_campaign("p-lis", "bot-1")).await;
+    h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false)).await;
+    h.webhook("p-lis", LIS_SECRET, &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false)).await;
+    let file = std::env::temp_dir().join(format!("relais-outbox-test-{}.jsonl", std::process::id()));
+    let lines: Vec<String> = h.runtime.outbox.records().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    std::fs::write(&file, format!("{}\n{{\"cut\n", lines.join("\n"))).unwrap();
+    let mut state = h.state.clone();
+    state.outbox = Some(std::sync::Arc::new(relais_http::OutboxFile(file.clone())));
+    let local = Harness { router: relais_http::router(state.clone()), state, runtime: h.runtime.clone(), clock: h.clock.clone() };
+    let r = local.get("/outbox", "u-admin").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), Some("application/x-ndjson"));
+    let lines: Vec<serde_json::Value> = r.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["kind"], "sent");
+    assert_eq!(lines[0]["reservation"], "r-1");
+    assert_eq!(lines[0]["channel"], "sms");
+    assert_eq!(lines[0]["language"], "en");
+    assert_eq!(lines[0]["body"], "Welcome Ana, room Room 101!");
+    assert_eq!(lines[0]["at"], START);
+    let r = local.get("/outbox", "u2-admin").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text, "");
+    let _ = std::fs::remove_file(file);
 }
