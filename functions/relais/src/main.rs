@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod serve_cmd;
 mod simulate_cmd;
 mod validate_cmd;
+mod webhook_cmd;
 
 #[derive(Parser)]
 #[command(name = "relais", version, about = "Guest-messaging automation for hotels and short-term rentals")]
@@ -62,6 +63,10 @@ enum Command {
         #[arg(long)]
         user: String,
     },
+    /// Sign and send a canonical PMS webhook to a running server, or print its signature
+    /// headers (what an integrator uses to try a setup).
+    #[command(subcommand)]
+    Webhook(webhook_cmd::WebhookCommand),
 }
 
 fn main() -> ExitCode {
@@ -71,5 +76,6 @@ fn main() -> ExitCode {
         Command::Simulate { file } => simulate_cmd::run(file.as_deref()),
         Command::Serve { addr, data, seed, demo } => serve_cmd::run(serve_cmd::ServeArgs { addr, data, seed, demo }),
         Command::Token { data, user } => serve_cmd::token(&data, &user),
+        Command::Webhook(command) => webhook_cmd::run(command),
     }
 }
