@@ -107,7 +107,8 @@ pub fn mint_hs256(secret: &[u8], claims: &Claims) -> Result<String, AuthError> {
 pub fn verify_hs256(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, AuthError> {
     let invalid = || auth_error("invalid token");
     let mut pieces = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (pieces.next(), pieces.next(), pieces.next(), pieces.next())
+    let (Some(header), Some(payload), Some(signature), None) =
+        (pieces.next(), pieces.next(), pieces.next(), pieces.next())
     else {
         return Err(invalid());
     };

@@ -90,7 +90,11 @@ fn read_only_errors(body: &Value) -> Vec<FieldError> {
         .iter()
         .filter(|f| map.contains_key(**f))
         .map(|f| {
-            ApiError::field_error(f, "read_only", format!("`{f}` is set by the server and may not be sent when creating"))
+            ApiError::field_error(
+                f,
+                "read_only",
+                format!("`{f}` is set by the server and may not be sent when creating"),
+            )
         })
         .collect()
 }
@@ -120,12 +124,13 @@ async fn validation_errors(state: &ApiState, actor: &Actor, body: &Value) -> Api
 pub async fn list(State(state): State<ApiState>, caller: Caller, QueryMap(query): QueryMap) -> ApiResult<Response> {
     let status = match query.get("status").map(String::as_str) {
         None | Some("") => None,
-        Some(s) => Some(
-            serde_json::from_value::<CampaignStatus>(json!(s)).map_err(|_| {
-                ApiError::bad_request("invalid_value", "status must be draft, pending, active, rejected, paused or archived")
-                    .with_field("status")
-            })?,
-        ),
+        Some(s) => Some(serde_json::from_value::<CampaignStatus>(json!(s)).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_value",
+                "status must be draft, pending, active, rejected, paused or archived",
+            )
+            .with_field("status")
+        })?),
     };
     let mut campaigns = service::list_visible(&state.app, &caller.0).await?;
     if let Some(status) = status {
@@ -167,7 +172,11 @@ pub async fn create(State(state): State<ApiState>, caller: Caller, body: Body) -
         (status = 200, body = CampaignView, headers(("ETag" = String))),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_one(State(state): State<ApiState>, caller: Caller, PathParam(id): PathParam<String>) -> ApiResult<Response> {
+pub async fn get_one(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathParam(id): PathParam<String>,
+) -> ApiResult<Response> {
     let campaign = service::get_visible(&state.app, &caller.0, &id).await?;
     Ok(campaign_response(StatusCode::OK, &campaign))
 }
@@ -284,14 +293,26 @@ macro_rules! action_route {
     };
 }
 
-action_route!(submit, Action::Submit, "/campaigns/{id}/submit",
-    "Submit a draft or rejected campaign for approval (editor). The creator and the approvers are notified.");
-action_route!(approve, Action::Approve, "/campaigns/{id}/approve",
-    "Approve a pending campaign (approver): it becomes active and is planned for current reservations. The creator is notified.");
+action_route!(
+    submit,
+    Action::Submit,
+    "/campaigns/{id}/submit",
+    "Submit a draft or rejected campaign for approval (editor). The creator and the approvers are notified."
+);
+action_route!(
+    approve,
+    Action::Approve,
+    "/campaigns/{id}/approve",
+    "Approve a pending campaign (approver): it becomes active and is planned for current reservations. The creator is notified."
+);
 action_route!(pause, Action::Pause, "/campaigns/{id}/pause", "Pause an active campaign (editor).");
 action_route!(resume, Action::Resume, "/campaigns/{id}/resume", "Resume a paused campaign (editor).");
-action_route!(archive, Action::Archive, "/campaigns/{id}/archive",
-    "Archive a campaign in any status (editor); its open messages are canceled.");
+action_route!(
+    archive,
+    Action::Archive,
+    "/campaigns/{id}/archive",
+    "Archive a campaign in any status (editor); its open messages are canceled."
+);
 
 #[utoipa::path(post, path = "/campaigns/{id}/reject", tag = "campaigns",
     description = "Reject a pending campaign with a reason (approver). The creator is notified with the reason.",
@@ -316,7 +337,11 @@ pub async fn reject(
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
-            return Err(ApiError::invalid(vec![ApiError::field_error("reason", "invalid_type", "reason must be a string")]));
+            return Err(ApiError::invalid(vec![ApiError::field_error(
+                "reason",
+                "invalid_type",
+                "reason must be a string",
+            )]));
         }
     };
     if reason.chars().count() > 1000 {

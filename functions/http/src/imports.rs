@@ -84,7 +84,11 @@ pub async fn csv(
         let doc: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
         let Some(map) = doc.as_object() else {
-            return Err(ApiError::invalid(vec![ApiError::field_error("", "invalid_type", "expected {\"csv\", \"mapping\"}")]));
+            return Err(ApiError::invalid(vec![ApiError::field_error(
+                "",
+                "invalid_type",
+                "expected {\"csv\", \"mapping\"}",
+            )]));
         };
         let mut errors = Vec::new();
         for key in map.keys().filter(|k| !["csv", "mapping"].contains(&k.as_str())) {

@@ -34,7 +34,11 @@ pub const MAX_LISTED: usize = 500;
 
 fn days_of(body: &Value) -> ApiResult<u32> {
     let Some(map) = body.as_object() else {
-        return Err(ApiError::invalid(vec![ApiError::field_error("", "invalid_type", "expected an object {\"days\": N}")]));
+        return Err(ApiError::invalid(vec![ApiError::field_error(
+            "",
+            "invalid_type",
+            "expected an object {\"days\": N}",
+        )]));
     };
     let mut errors = Vec::new();
     for key in map.keys().filter(|k| *k != "days") {
@@ -130,9 +134,22 @@ pub async fn run(app: &App, campaign: &Campaign, days: u32) -> ApiResult<Value> 
             confirmed_at: record.confirmed_at,
         };
         if estimated {
-            if let Some((hypothetical, message)) = expected_transition(&live, &property, &record.reservation, now, until) {
-                let entry = evaluate(app, &live, &property, &chatbot, &hypothetical, &record.transitions, None, &message, now, true)
-                    .await?;
+            if let Some((hypothetical, message)) =
+                expected_transition(&live, &property, &record.reservation, now, until)
+            {
+                let entry = evaluate(
+                    app,
+                    &live,
+                    &property,
+                    &chatbot,
+                    &hypothetical,
+                    &record.transitions,
+                    None,
+                    &message,
+                    now,
+                    true,
+                )
+                .await?;
                 recipients.extend(entry);
             }
             continue;
@@ -180,7 +197,8 @@ pub async fn run(app: &App, campaign: &Campaign, days: u32) -> ApiResult<Value> 
     }
     recipients.sort_by(|a, b| {
         let key = |v: &Value| {
-            let due = v["due_at"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc));
+            let due =
+                v["due_at"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc));
             (due, v["reservation_id"].as_str().unwrap_or("").to_string())
         };
         key(a).cmp(&key(b))
@@ -304,10 +322,11 @@ async fn evaluate(
     } else {
         Vec::new()
     };
-    let unit_reservations = match (&reservation.unit_id, needs(|c| matches!(c, MessageCondition::AvailableNights { .. }))) {
-        (Some(unit), true) => app.store.reservations_in_unit(&property.id, unit).await?,
-        _ => Vec::new(),
-    };
+    let unit_reservations =
+        match (&reservation.unit_id, needs(|c| matches!(c, MessageCondition::AvailableNights { .. }))) {
+            (Some(unit), true) => app.store.reservations_in_unit(&property.id, unit).await?,
+            _ => Vec::new(),
+        };
     let phone = guest.phone.clone().filter(|p| !p.trim().is_empty());
     let mut opted_out = BTreeMap::new();
     for channel in [Channel::Whatsapp, Channel::Sms] {

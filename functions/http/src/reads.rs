@@ -17,7 +17,11 @@ use crate::{ApiState, Caller, PathParam, QueryMap};
     params(("unread" = Option<bool>, Query, description = "true: only unread ones")),
     responses((status = 200, body = NotificationList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn notifications(State(state): State<ApiState>, caller: Caller, QueryMap(query): QueryMap) -> ApiResult<Response> {
+pub async fn notifications(
+    State(state): State<ApiState>,
+    caller: Caller,
+    QueryMap(query): QueryMap,
+) -> ApiResult<Response> {
     let only_unread = match query.get("unread").map(String::as_str) {
         None | Some("") | Some("false") => false,
         Some("true") => true,
@@ -81,10 +85,8 @@ pub async fn timeline(
     let wanted = query.get("property_id").filter(|p| !p.is_empty());
     let properties = store.list_properties(&actor.account_id).await?;
     let mut found = None;
-    for property in properties
-        .iter()
-        .filter(|p| actor.user.may_see_property(&p.id))
-        .filter(|p| wanted.is_none_or(|w| *w == p.id))
+    for property in
+        properties.iter().filter(|p| actor.user.may_see_property(&p.id)).filter(|p| wanted.is_none_or(|w| *w == p.id))
     {
         if let Some(record) = store.get_reservation(&property.id, &id).await? {
             found = Some(record);
@@ -95,11 +97,8 @@ pub async fn timeline(
         return Err(ApiError::not_found("reservation"));
     };
     let property_id = record.reservation.property_id.clone();
-    let names: BTreeMap<String, String> = service::list_visible(&state.app, actor)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.spec.name))
-        .collect();
+    let names: BTreeMap<String, String> =
+        service::list_visible(&state.app, actor).await?.into_iter().map(|c| (c.id, c.spec.name)).collect();
     let mut messages = store.messages_of_reservation(&property_id, &id).await?;
     messages.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.id.cmp(&b.id)));
     let messages: Vec<Value> = messages

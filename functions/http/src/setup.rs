@@ -17,14 +17,16 @@ use chrono_tz::Tz;
 use relais_domain::intake::is_e164;
 use relais_domain::time::LocalTime;
 use relais_domain::validate::FieldError;
-use relais_domain::{Chatbot, PmsCredentials, Property, Role, RotatedSecret, SmsSettings, Unit, User, WhatsAppSettings, catalogue};
+use relais_domain::{
+    Chatbot, PmsCredentials, Property, Role, RotatedSecret, SmsSettings, Unit, User, WhatsAppSettings, catalogue,
+};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{random_id, random_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{
-    ChatbotInput, ChatbotList, ChatbotView, ErrorBody, PropertyInput, PropertyList, PropertyView, RotatedSecret as RotatedDoc,
-    UserInput, UserList, UserView,
+    ChatbotInput, ChatbotList, ChatbotView, ErrorBody, PropertyInput, PropertyList, PropertyView,
+    RotatedSecret as RotatedDoc, UserInput, UserList, UserView,
 };
 use crate::{ApiState, Caller, PathParam, json_body};
 
@@ -187,7 +189,8 @@ fn is_https_url(s: &str) -> bool {
 /// A BCP 47-ish tag: 2-3 letter primary subtag, optional subtags of 1-8 alphanumerics.
 fn is_language_tag(s: &str) -> bool {
     let mut parts = s.split('-');
-    let primary_ok = parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase()));
+    let primary_ok =
+        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase()));
     primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
@@ -370,10 +373,8 @@ fn apply_property(c: &mut Check, map: &Map<String, Value>, property: &mut Proper
         Field::Absent => {}
         Field::Null => {
             let mapping = property.pms_credentials.as_ref().and_then(|p| p.values.get(CSV_MAPPING_KEY)).cloned();
-            property.pms_credentials = mapping.map(|m| PmsCredentials {
-                api_base: None,
-                values: BTreeMap::from([(CSV_MAPPING_KEY.to_string(), m)]),
-            });
+            property.pms_credentials = mapping
+                .map(|m| PmsCredentials { api_base: None, values: BTreeMap::from([(CSV_MAPPING_KEY.to_string(), m)]) });
         }
         Field::Value(v) => {
             if let Some(creds) = credentials(c, v, property.pms_credentials.as_ref()) {
@@ -453,7 +454,11 @@ pub async fn create_property(State(state): State<ApiState>, caller: Caller, body
     responses((status = 200, body = PropertyView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_property(State(state): State<ApiState>, caller: Caller, PathParam(id): PathParam<String>) -> ApiResult<Response> {
+pub async fn get_property(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathParam(id): PathParam<String>,
+) -> ApiResult<Response> {
     caller.require_admin()?;
     let property = own_property(&state, &caller, &id).await?;
     Ok(crate::json_response(StatusCode::OK, property_view(&property)))
@@ -567,7 +572,11 @@ fn apply_chatbot(c: &mut Check, map: &Map<String, Value>, chatbot: &mut Chatbot,
             if let Some(tags) = c.strings("languages", v, 50, 35) {
                 for (i, tag) in tags.iter().enumerate() {
                     if !is_language_tag(tag) {
-                        c.err(&format!("languages[{i}]"), "invalid_value", "expected a language tag such as pt or pt-BR");
+                        c.err(
+                            &format!("languages[{i}]"),
+                            "invalid_value",
+                            "expected a language tag such as pt or pt-BR",
+                        );
                     }
                 }
                 chatbot.languages = tags;
@@ -585,7 +594,11 @@ fn apply_chatbot(c: &mut Check, map: &Map<String, Value>, chatbot: &mut Chatbot,
                     Some(v) => match c.string("whatsapp.phone_number_id", v, 32) {
                         Some(s) if digits(&s) => Some(s),
                         Some(_) => {
-                            c.err("whatsapp.phone_number_id", "invalid_format", "the WhatsApp phone number id (digits)");
+                            c.err(
+                                "whatsapp.phone_number_id",
+                                "invalid_format",
+                                "the WhatsApp phone number id (digits)",
+                            );
                             None
                         }
                         None => None,
@@ -690,7 +703,11 @@ pub async fn create_chatbot(State(state): State<ApiState>, caller: Caller, body:
     responses((status = 200, body = ChatbotView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_chatbot(State(state): State<ApiState>, caller: Caller, PathParam(id): PathParam<String>) -> ApiResult<Response> {
+pub async fn get_chatbot(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathParam(id): PathParam<String>,
+) -> ApiResult<Response> {
     caller.require_admin()?;
     let chatbot = own_chatbot(&state, &caller, &id).await?;
     Ok(crate::json_response(StatusCode::OK, chatbot_view(&chatbot)))
@@ -873,7 +890,11 @@ pub async fn create_user(State(state): State<ApiState>, caller: Caller, body: Bo
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_user(State(state): State<ApiState>, caller: Caller, PathParam(id): PathParam<String>) -> ApiResult<Response> {
+pub async fn get_user(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathParam(id): PathParam<String>,
+) -> ApiResult<Response> {
     caller.require_admin()?;
     let user = own_user(&state, &caller, &id).await?;
     Ok(crate::json_response(StatusCode::OK, user_view(&user)))

@@ -107,17 +107,27 @@ async fn roles_are_enforced_per_route() {
     let h = Harness::new().await;
     // viewer: read only
     assert_eq!(h.post("/campaigns", "u-view", campaign_body("p-lis", "bot-1")).await.status, StatusCode::FORBIDDEN);
-    let id = h.post("/campaigns", "u-ed", campaign_body("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
-    assert_eq!(h.put(&format!("/campaigns/{id}"), "u-view", campaign_body("p-lis", "bot-1")).await.status, StatusCode::FORBIDDEN);
+    let id =
+        h.post("/campaigns", "u-ed", campaign_body("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        h.put(&format!("/campaigns/{id}"), "u-view", campaign_body("p-lis", "bot-1")).await.status,
+        StatusCode::FORBIDDEN
+    );
     for action in ["submit", "pause", "resume", "archive", "approve", "reject"] {
         let r = h.post(&format!("/campaigns/{id}/{action}"), "u-view", json!({"reason": "no"})).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "viewer {action}");
     }
-    assert_eq!(h.call(Method::DELETE, &format!("/campaigns/{id}"), Some("u-view"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.call(Method::DELETE, &format!("/campaigns/{id}"), Some("u-view"), None).await.status,
+        StatusCode::FORBIDDEN
+    );
     // editor may submit but not approve or reject
     assert_eq!(h.post(&format!("/campaigns/{id}/submit"), "u-ed", json!({})).await.status, StatusCode::OK);
     assert_eq!(h.post(&format!("/campaigns/{id}/approve"), "u-ed", json!({})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(h.post(&format!("/campaigns/{id}/reject"), "u-ed", json!({"reason": "x"})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.post(&format!("/campaigns/{id}/reject"), "u-ed", json!({"reason": "x"})).await.status,
+        StatusCode::FORBIDDEN
+    );
     // approver and admin may approve
     assert_eq!(h.post(&format!("/campaigns/{id}/approve"), "u-admin", json!({})).await.status, StatusCode::OK);
     // no token, bad token: 401
@@ -176,7 +186,8 @@ async fn a_token_claiming_more_than_the_stored_role_gets_the_stored_role() {
 #[tokio::test]
 async fn if_match_conflicts_are_409() {
     let h = Harness::new().await;
-    let id = h.post("/campaigns", "u-ed", campaign_body("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
+    let id =
+        h.post("/campaigns", "u-ed", campaign_body("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
     let uri = format!("/campaigns/{id}");
     let mut body = campaign_body("p-lis", "bot-1");
     body["name"] = json!("Renamed");
@@ -214,7 +225,8 @@ async fn if_match_conflicts_are_409() {
 #[tokio::test]
 async fn life_cycle_with_notifications_and_mail() {
     let h = Harness::new().await;
-    let id = h.post("/campaigns", "u-ed", campaign_body("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
+    let id =
+        h.post("/campaigns", "u-ed", campaign_body("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
     let uri = format!("/campaigns/{id}");
     // Approving a draft is a state conflict.
     assert_eq!(h.post(&format!("{uri}/approve"), "u-ap", json!({})).await.status, StatusCode::CONFLICT);
@@ -245,11 +257,13 @@ async fn life_cycle_with_notifications_and_mail() {
     // The creator's console: submitted, rejected, approved... newest first.
     let n = h.get("/notifications", "u-ed").await;
     assert_eq!(n.status, StatusCode::OK);
-    let kinds: Vec<&str> = n.json["notifications"].as_array().unwrap().iter().map(|x| x["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        n.json["notifications"].as_array().unwrap().iter().map(|x| x["kind"].as_str().unwrap()).collect();
     for kind in ["campaign_submitted", "campaign_rejected", "campaign_approved"] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
-    let rejected = n.json["notifications"].as_array().unwrap().iter().find(|x| x["kind"] == "campaign_rejected").unwrap();
+    let rejected =
+        n.json["notifications"].as_array().unwrap().iter().find(|x| x["kind"] == "campaign_rejected").unwrap();
     assert!(rejected["body"].as_str().unwrap().contains("say hello in French too"));
     // The approver was asked to review.
     let n = h.get("/notifications?unread=true", "u-ap").await;
@@ -268,7 +282,10 @@ async fn life_cycle_with_notifications_and_mail() {
     assert_eq!(r.json["read"], true);
     assert_eq!(h.get("/notifications", "u-ed").await.json["unread"].as_u64().unwrap(), unread - 1);
     assert_eq!(h.post(&format!("/notifications/{first}/read"), "u-ap", json!({})).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(h.post(&format!("/notifications/{first}/read"), "u2-admin", json!({})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.post(&format!("/notifications/{first}/read"), "u2-admin", json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(h.get("/notifications?unread=maybe", "u-ed").await.status, StatusCode::BAD_REQUEST);
 }
 
@@ -283,7 +300,12 @@ async fn campaign_options_offer_what_the_user_may_use() {
     assert!(!ids.contains(&"p-odd"), "PMS outside the catalogue is not offered");
     assert!(!ids.contains(&"p2"), "another account's property is not offered");
     let triggers = |id: &str| -> Vec<String> {
-        props.iter().find(|p| p["id"] == id).unwrap()["triggers"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
+        props.iter().find(|p| p["id"] == id).unwrap()["triggers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect()
     };
     assert!(triggers("p-lis").contains(&"status_change".to_string()));
     assert!(!triggers("p-sched").contains(&"status_change".to_string()));
@@ -314,13 +336,32 @@ async fn preview_renders_who_would_receive_it_without_sending() {
     let created = h.post("/campaigns", "u-ed", campaign_body("p-lis", "bot-1")).await;
     let id = created.json["id"].as_str().unwrap().to_string();
     // Ana (pt, form not submitted): check-in in 4 days -> send date tomorrow 10:00 Lisbon.
-    assert_eq!(h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-05", "2026-06-08", false)).await.status, StatusCode::OK);
+    assert_eq!(
+        h.webhook(
+            "p-lis",
+            LIS_SECRET,
+            &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-05", "2026-06-08", false)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
     // Ben (form submitted): held by the condition.
     let mut ben = reservation_event("e2", "p-lis", "r-2", "confirmed", "2026-06-06", "2026-06-09", true);
-    ben["reservation"]["guest"] = json!({"first_name": "Ben", "last_name": "Ng", "phone": "+15550009999", "language": "en"});
+    ben["reservation"]["guest"] =
+        json!({"first_name": "Ben", "last_name": "Ng", "phone": "+15550009999", "language": "en"});
     assert_eq!(h.webhook("p-lis", LIS_SECRET, &ben).await.status, StatusCode::OK);
     // Far future: outside a 7-day window.
-    assert_eq!(h.webhook("p-lis", LIS_SECRET, &reservation_event("e3", "p-lis", "r-3", "confirmed", "2026-07-20", "2026-07-22", false)).await.status, StatusCode::OK);
+    assert_eq!(
+        h.webhook(
+            "p-lis",
+            LIS_SECRET,
+            &reservation_event("e3", "p-lis", "r-3", "confirmed", "2026-07-20", "2026-07-22", false)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
     let messages_before = h.runtime.store.all_messages();
     let sent_before = h.runtime.outbox.records().len();
 
@@ -361,8 +402,14 @@ async fn preview_renders_who_would_receive_it_without_sending() {
 #[tokio::test]
 async fn preview_of_a_status_change_campaign_lists_expected_arrivals() {
     let h = Harness::new().await;
-    let id = h.post("/campaigns", "u-ed", checkin_campaign("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-03", "2026-06-05", false)).await;
+    let id =
+        h.post("/campaigns", "u-ed", checkin_campaign("p-lis", "bot-1")).await.json["id"].as_str().unwrap().to_string();
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-03", "2026-06-05", false),
+    )
+    .await;
     let r = h.post(&format!("/campaigns/{id}/preview"), "u-ed", json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let first = &r.json["recipients"][0];

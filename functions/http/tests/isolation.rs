@@ -18,12 +18,23 @@ async fn another_accounts_ids_answer_404_on_every_route() {
     let h = Harness::new().await;
     // acc-1 owns a campaign, a reservation with messages, notifications.
     let id = h.active_campaign(checkin_campaign("p-lis", "bot-1")).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false)).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false)).await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
     let own = h.get("/reservations/r-1/messages", "u-ed").await;
     assert_eq!(own.status, StatusCode::OK);
     assert_eq!(own.json["messages"].as_array().unwrap().len(), 1);
-    let notification = h.get("/notifications", "u-ed").await.json["notifications"][0]["id"].as_str().unwrap().to_string();
+    let notification =
+        h.get("/notifications", "u-ed").await.json["notifications"][0]["id"].as_str().unwrap().to_string();
 
     let before = h.get(&format!("/campaigns/{id}"), "u-ed").await.json;
     let leaks = ["Welcome in", "Ana", "Property p-lis", "Bot bot-1", "ed@example.com", LIS_SECRET];
@@ -55,7 +66,8 @@ async fn another_accounts_ids_answer_404_on_every_route() {
         // The other account's admin (every role check passes) and editor.
         for user in ["u2-admin", "u2-ed"] {
             let r = h.call(method.clone(), &uri, Some(user), body.clone()).await;
-            let admin_only = uri.starts_with("/properties") || uri.starts_with("/chatbots") || uri.starts_with("/users");
+            let admin_only =
+                uri.starts_with("/properties") || uri.starts_with("/chatbots") || uri.starts_with("/users");
             let approver_only = uri.ends_with("/approve") || uri.ends_with("/reject");
             let expected = if user == "u2-ed" && (admin_only || approver_only) {
                 StatusCode::FORBIDDEN
@@ -74,7 +86,9 @@ async fn another_accounts_ids_answer_404_on_every_route() {
     assert_eq!(h.get("/users/u-ed", "u-admin").await.json["role"], "editor");
 
     // Lists are the caller's account only.
-    for (uri, key) in [("/campaigns", "campaigns"), ("/properties", "properties"), ("/chatbots", "chatbots"), ("/users", "users")] {
+    for (uri, key) in
+        [("/campaigns", "campaigns"), ("/properties", "properties"), ("/chatbots", "chatbots"), ("/users", "users")]
+    {
         let r = h.get(uri, "u2-admin").await;
         assert_eq!(r.status, StatusCode::OK, "{uri}");
         for item in r.json[key].as_array().unwrap() {
@@ -103,7 +117,12 @@ async fn another_accounts_ids_answer_404_on_every_route() {
 async fn a_user_limited_to_some_properties_does_not_see_the_others() {
     let h = Harness::new().await;
     let id = h.active_campaign(checkin_campaign("p-lis", "bot-1")).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false)).await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
     // u-ed-csv may see p-csv only.
     assert_eq!(h.get(&format!("/campaigns/{id}"), "u-ed-csv").await.status, StatusCode::NOT_FOUND);
     assert_eq!(h.get("/campaigns", "u-ed-csv").await.json["campaigns"].as_array().unwrap().len(), 0);

@@ -54,13 +54,25 @@ async fn properties_are_created_by_the_server_and_secrets_stay_write_only() {
         assert!(!r.text.contains(secret));
     }
     // Ids are the server's.
-    let r = h.post("/properties", "u-admin", json!({"id": "mine", "name": "X", "time_zone": "UTC",
-        "check_in_time": "15:00", "check_out_time": "11:00", "pms": "mews"})).await;
+    let r = h
+        .post(
+            "/properties",
+            "u-admin",
+            json!({"id": "mine", "name": "X", "time_zone": "UTC",
+        "check_in_time": "15:00", "check_out_time": "11:00", "pms": "mews"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.field(), Some("id"));
     // Every invalid field at once.
-    let r = h.post("/properties", "u-admin", json!({"name": "", "time_zone": "Mars/Olympus",
-        "check_in_time": "25:00", "pms": "Not An Id", "units": [{"id": "1"}, {"id": "1"}], "colour": "blue"})).await;
+    let r = h
+        .post(
+            "/properties",
+            "u-admin",
+            json!({"name": "", "time_zone": "Mars/Olympus",
+        "check_in_time": "25:00", "pms": "Not An Id", "units": [{"id": "1"}, {"id": "1"}], "colour": "blue"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields = r.fields();
     for f in ["name", "time_zone", "check_in_time", "check_out_time", "pms", "units[1].id", "colour"] {
@@ -79,7 +91,13 @@ async fn properties_are_created_by_the_server_and_secrets_stay_write_only() {
     assert_eq!(list.json["properties"].as_array().unwrap().len(), 5);
 
     // PUT: partial, secrets not accepted here.
-    let r = h.put(&format!("/properties/{id}"), "u-admin", json!({"name": "Casa Azul Porto Centro", "check_in_time": "14:00"})).await;
+    let r = h
+        .put(
+            &format!("/properties/{id}"),
+            "u-admin",
+            json!({"name": "Casa Azul Porto Centro", "check_in_time": "14:00"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["name"], "Casa Azul Porto Centro");
     assert_eq!(r.json["check_in_time"], "14:00");
@@ -125,8 +143,14 @@ async fn rotation_returns_the_new_secret_once_and_keeps_the_old_one_for_24_hours
 #[tokio::test]
 async fn chatbots_crud() {
     let h = Harness::new().await;
-    let r = h.post("/chatbots", "u-admin", json!({"name": "Porto bot", "property_ids": ["p-lis"], "languages": ["pt", "es"],
-        "whatsapp": {"phone_number_id": "1234567"}, "sms": {"sender": "CasaAzul"}})).await;
+    let r = h
+        .post(
+            "/chatbots",
+            "u-admin",
+            json!({"name": "Porto bot", "property_ids": ["p-lis"], "languages": ["pt", "es"],
+        "whatsapp": {"phone_number_id": "1234567"}, "sms": {"sender": "CasaAzul"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.json["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("bot_"));
@@ -136,8 +160,14 @@ async fn chatbots_crud() {
     assert_eq!(r.json["sms"], serde_json::Value::Null);
     assert_eq!(r.json["whatsapp"]["phone_number_id"], "1234567");
     assert_eq!(r.json["languages"], json!(["pt"]));
-    let r = h.post("/chatbots", "u-admin", json!({"languages": ["Portuguese"], "whatsapp": {"phone_number_id": "abc"},
-        "sms": {"sender": "+12"}, "property_ids": ["ghost"]})).await;
+    let r = h
+        .post(
+            "/chatbots",
+            "u-admin",
+            json!({"languages": ["Portuguese"], "whatsapp": {"phone_number_id": "abc"},
+        "sms": {"sender": "+12"}, "property_ids": ["ghost"]}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields = r.fields();
     for f in ["languages[0]", "whatsapp.phone_number_id", "sms.sender", "property_ids[0]"] {
@@ -150,8 +180,14 @@ async fn chatbots_crud() {
 #[tokio::test]
 async fn users_crud_and_the_last_admin_stays() {
     let h = Harness::new().await;
-    let r = h.post("/users", "u-admin", json!({"role": "editor", "name": "Rita", "email": "rita@example.com",
-        "email_notifications": true, "property_ids": ["p-lis"]})).await;
+    let r = h
+        .post(
+            "/users",
+            "u-admin",
+            json!({"role": "editor", "name": "Rita", "email": "rita@example.com",
+        "email_notifications": true, "property_ids": ["p-lis"]}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.json["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("usr_"));
@@ -172,14 +208,22 @@ async fn users_crud_and_the_last_admin_stays() {
 #[tokio::test]
 async fn an_account_can_be_run_through_the_api_alone() {
     let h = Harness::new().await;
-    let property = h.post("/properties", "u2-admin", json!({"name": "Beach House", "time_zone": "Europe/Madrid",
-        "check_in_time": "16:00", "check_out_time": "10:00", "pms": "smoobu"})).await;
+    let property = h
+        .post(
+            "/properties",
+            "u2-admin",
+            json!({"name": "Beach House", "time_zone": "Europe/Madrid",
+        "check_in_time": "16:00", "check_out_time": "10:00", "pms": "smoobu"}),
+        )
+        .await;
     let property_id = property.json["id"].as_str().unwrap().to_string();
     let secret = h.post(&format!("/properties/{property_id}/webhook-secret"), "u2-admin", json!({})).await.json["webhook_secret"]
         .as_str()
         .unwrap()
         .to_string();
-    let bot = h.post("/chatbots", "u2-admin", json!({"property_ids": [property_id], "sms": {"sender": "+34600000000"}})).await;
+    let bot = h
+        .post("/chatbots", "u2-admin", json!({"property_ids": [property_id], "sms": {"sender": "+34600000000"}}))
+        .await;
     let bot_id = bot.json["id"].as_str().unwrap().to_string();
     let editor = h.post("/users", "u2-admin", json!({"role": "editor"})).await.json["id"].as_str().unwrap().to_string();
     assert!(editor.starts_with("usr_"));

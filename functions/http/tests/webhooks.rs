@@ -32,7 +32,11 @@ async fn pms_webhook_statuses_through_the_route() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.code(), Some("unauthorized"));
     assert_eq!(h.send(signed(&h, "p-lis", LIS_SECRET, &bytes, now - 600)).await.status, StatusCode::UNAUTHORIZED);
-    let unsigned = Request::builder().method(Method::POST).uri("/webhooks/pms/canonical/p-lis").body(Body::from(bytes.clone())).unwrap();
+    let unsigned = Request::builder()
+        .method(Method::POST)
+        .uri("/webhooks/pms/canonical/p-lis")
+        .body(Body::from(bytes.clone()))
+        .unwrap();
     assert_eq!(h.send(unsigned).await.status, StatusCode::UNAUTHORIZED);
     // Another account's secret does not open this property.
     assert_eq!(h.send(signed(&h, "p-lis", P2_SECRET, &bytes, now)).await.status, StatusCode::UNAUTHORIZED);
@@ -51,7 +55,13 @@ async fn pms_webhook_statuses_through_the_route() {
     let r = h.send(signed(&h, "p-nope", LIS_SECRET, &bytes, now)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = h
-        .send(Request::builder().method(Method::POST).uri("/webhooks/pms/opera5/p-lis").body(Body::from(bytes.clone())).unwrap())
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/webhooks/pms/opera5/p-lis")
+                .body(Body::from(bytes.clone()))
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
@@ -76,8 +86,18 @@ async fn pms_webhook_statuses_through_the_route() {
 async fn the_timeline_shows_every_message_with_its_states() {
     let h = Harness::new().await;
     let id = h.active_campaign(checkin_campaign("p-lis", "bot-1")).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false)).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false)).await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
     let r = h.get("/reservations/r-1/messages", "u-view").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["property_id"], "p-lis");
@@ -88,7 +108,8 @@ async fn the_timeline_shows_every_message_with_its_states() {
     assert_eq!(message["campaign_name"], "Welcome in");
     assert_eq!(message["state"], "sent");
     assert_eq!(message["channel"], "sms");
-    let states: Vec<&str> = message["timeline"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> =
+        message["timeline"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["scheduled", "sending", "sent"]);
     assert!(message["attempts"][0]["provider_message_id"].is_string());
     assert_eq!(h.get("/reservations/r-404/messages", "u-view").await.status, StatusCode::NOT_FOUND);
@@ -164,10 +185,19 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     })
     .await;
     // Verification GET.
-    let r = h.call(Method::GET, "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42", None, None).await;
+    let r = h
+        .call(
+            Method::GET,
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.text, "42");
-    let r = h.call(Method::GET, "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42", None, None).await;
+    let r = h
+        .call(Method::GET, "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // A WhatsApp campaign with SMS fallback sends on check-in.
@@ -177,8 +207,18 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     body["messages"]["pt"] = json!({"whatsapp": {"type": "text", "body": "Bem-vinda {{guest_first_name}}!"},
                                     "sms": {"type": "text", "body": "Bem-vinda {{guest_first_name}}!"}});
     h.active_campaign(body).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false)).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false)).await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
     let sent = h.runtime.outbox.records();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].request.channel, relais_domain::Channel::Whatsapp);
@@ -187,14 +227,20 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     // Unsigned or badly signed: 401, nothing applied.
     let payload = serde_json::to_vec(&whatsapp_status(&wamid, "failed", Some("131026"))).unwrap();
     let post = |signature: Option<String>, body: Vec<u8>| {
-        let mut b = Request::builder().method(Method::POST).uri("/webhooks/whatsapp").header("content-type", "application/json");
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri("/webhooks/whatsapp")
+            .header("content-type", "application/json");
         if let Some(s) = signature {
             b = b.header("X-Hub-Signature-256", s);
         }
         b.body(Body::from(body)).unwrap()
     };
     assert_eq!(h.send(post(None, payload.clone())).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(h.send(post(Some(relais_channels::whatsapp_webhook::sign("other", &payload)), payload.clone())).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.send(post(Some(relais_channels::whatsapp_webhook::sign("other", &payload)), payload.clone())).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(h.runtime.outbox.records().len(), 1);
     // Signed garbage: 400.
     let garbage = b"{\"object\": \"page\"}".to_vec();
@@ -202,7 +248,8 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Signed failure: the SMS fallback goes out once, even if Meta repeats the webhook.
     for _ in 0..2 {
-        let r = h.send(post(Some(relais_channels::whatsapp_webhook::sign("app-secret", &payload)), payload.clone())).await;
+        let r =
+            h.send(post(Some(relais_channels::whatsapp_webhook::sign("app-secret", &payload)), payload.clone())).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
     let sent = h.runtime.outbox.records();
@@ -216,7 +263,8 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     let form: BTreeMap<String, String> =
         [("MessageSid".to_string(), sid.clone()), ("MessageStatus".to_string(), "delivered".to_string())].into();
     let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(form.iter()).finish();
-    let signature = relais_channels::twilio_signature("twilio-token", "https://relais.example/webhooks/twilio/status", &form);
+    let signature =
+        relais_channels::twilio_signature("twilio-token", "https://relais.example/webhooks/twilio/status", &form);
     let twilio = |signature: &str, path: &str, body: &str| {
         Request::builder()
             .method(Method::POST)
@@ -240,7 +288,8 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     ]
     .into();
     let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(form.iter()).finish();
-    let signature = relais_channels::twilio_signature("twilio-token", "https://relais.example/webhooks/twilio/inbound", &form);
+    let signature =
+        relais_channels::twilio_signature("twilio-token", "https://relais.example/webhooks/twilio/inbound", &form);
     let r = h.send(twilio(&signature, "/webhooks/twilio/inbound", &encoded)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("content-type"), Some("text/xml"));
@@ -249,7 +298,8 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     // Missing fields: 400.
     let form: BTreeMap<String, String> = [("Body".to_string(), "hi".to_string())].into();
     let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(form.iter()).finish();
-    let signature = relais_channels::twilio_signature("twilio-token", "https://relais.example/webhooks/twilio/inbound", &form);
+    let signature =
+        relais_channels::twilio_signature("twilio-token", "https://relais.example/webhooks/twilio/inbound", &form);
     assert_eq!(h.send(twilio(&signature, "/webhooks/twilio/inbound", &encoded)).await.status, StatusCode::BAD_REQUEST);
 }
 
@@ -259,7 +309,13 @@ async fn callbacks_without_provider_settings() {
     let h = Harness::new().await;
     let payload = serde_json::to_vec(&whatsapp_status("unknown-wamid", "delivered", None)).unwrap();
     let r = h
-        .send(Request::builder().method(Method::POST).uri("/webhooks/whatsapp").body(Body::from(payload.clone())).unwrap())
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/webhooks/whatsapp")
+                .body(Body::from(payload.clone()))
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = h
@@ -274,7 +330,9 @@ async fn callbacks_without_provider_settings() {
     assert_eq!(r.status, StatusCode::OK);
     // Anywhere else (AWS): refused.
     let h = Harness::with_callbacks(CallbackSettings::default()).await;
-    let r = h.send(Request::builder().method(Method::POST).uri("/webhooks/whatsapp").body(Body::from(payload)).unwrap()).await;
+    let r = h
+        .send(Request::builder().method(Method::POST).uri("/webhooks/whatsapp").body(Body::from(payload)).unwrap())
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = h
         .send(
@@ -302,14 +360,29 @@ async fn the_outbox_route_is_local_only_and_account_scoped() {
     assert_eq!(h.get("/outbox", "u-admin").await.status, StatusCode::NOT_FOUND);
     // Local runner: the outbox file, as JSON lines of Appendix A.4's `sent` kind.
     h.active_campaign(checkin_campaign("p-lis", "bot-1")).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false)).await;
-    h.webhook("p-lis", LIS_SECRET, &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false)).await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
+    h.webhook(
+        "p-lis",
+        LIS_SECRET,
+        &reservation_event("e2", "p-lis", "r-1", "checked_in", "2026-06-01", "2026-06-03", false),
+    )
+    .await;
     let file = std::env::temp_dir().join(format!("relais-outbox-test-{}.jsonl", std::process::id()));
     let lines: Vec<String> = h.runtime.outbox.records().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
     std::fs::write(&file, format!("{}\n{{\"cut\n", lines.join("\n"))).unwrap();
     let mut state = h.state.clone();
     state.outbox = Some(std::sync::Arc::new(relais_http::OutboxFile(file.clone())));
-    let local = Harness { router: relais_http::router(state.clone()), state, runtime: h.runtime.clone(), clock: h.clock.clone() };
+    let local = Harness {
+        router: relais_http::router(state.clone()),
+        state,
+        runtime: h.runtime.clone(),
+        clock: h.clock.clone(),
+    };
     let r = local.get("/outbox", "u-admin").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("content-type"), Some("application/x-ndjson"));

@@ -155,11 +155,16 @@ fn token_inner(data: &Path, user_id: &str) -> Result<(), Fail> {
         return Err(fail(
             2,
             "no_data",
-            format!("{} holds no Relais data: start `relais serve --data {} --seed SCENARIO.json` (or --demo) first", data.display(), data.display()),
+            format!(
+                "{} holds no Relais data: start `relais serve --data {} --seed SCENARIO.json` (or --demo) first",
+                data.display(),
+                data.display()
+            ),
         ));
     }
     let store = MemoryStore::open(data).map_err(|e| fail(2, "store", e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| fail(1, "runtime", e.to_string()))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().build().map_err(|e| fail(1, "runtime", e.to_string()))?;
     let user = runtime
         .block_on(store.get_user(user_id))
         .map_err(|e| fail(2, "store", e.to_string()))?
@@ -347,7 +352,10 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
             return Err(fail(
                 2,
                 "data_not_empty",
-                format!("{} already holds data: --seed loads a set-up into an empty data directory only", args.data.display()),
+                format!(
+                    "{} already holds data: --seed loads a set-up into an empty data directory only",
+                    args.data.display()
+                ),
             ));
         }
         seed(&runtime, doc).await?;
@@ -398,19 +406,35 @@ async fn print_demo(out: &mut impl Write, runtime: &LocalRuntime, data: &Path, b
     };
     let d = data.display();
     let body = r#"{"event_id":"evt-demo-2","occurred_at":"2026-06-01T09:00:00Z","reservation":{"id":"r-demo-2","property_id":"p-lis","source":"direct","status":"confirmed","check_in":"2030-01-10","check_out":"2030-01-12","guest":{"first_name":"Joe","last_name":"Bloggs","phone":"+447700900123","language":"en"},"adults":1,"children":0,"updated_at":"2026-06-01T09:00:00Z"}}"#;
-    writeln!(out, "\nDemo: account acc-1 (Casa Azul Hotels), property p-lis (Mews, Europe/Lisbon, webhook secret s3cret),")?;
-    writeln!(out, "chatbot bot-1, campaign pre-3d (active), reservation r-demo-1. Users: {} (admin), u-ed (editor), u-ap (approver).", admin.id)?;
+    writeln!(
+        out,
+        "\nDemo: account acc-1 (Casa Azul Hotels), property p-lis (Mews, Europe/Lisbon, webhook secret s3cret),"
+    )?;
+    writeln!(
+        out,
+        "chatbot bot-1, campaign pre-3d (active), reservation r-demo-1. Users: {} (admin), u-ed (editor), u-ap (approver).",
+        admin.id
+    )?;
     writeln!(out, "\nexport TOKEN={token}")?;
     writeln!(out, "\ncurl -s -H \"Authorization: Bearer $TOKEN\" {base}/campaigns")?;
     writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/campaign-options")?;
-    writeln!(out, "curl -s -X POST -H \"Authorization: Bearer $TOKEN\" -d '{{\"days\": 7}}' {base}/campaigns/pre-3d/preview")?;
+    writeln!(
+        out,
+        "curl -s -X POST -H \"Authorization: Bearer $TOKEN\" -d '{{\"days\": 7}}' {base}/campaigns/pre-3d/preview"
+    )?;
     writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/reservations/r-demo-1/messages")?;
     writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/notifications")?;
     writeln!(out, "curl -s -H \"Authorization: Bearer $TOKEN\" {base}/outbox")?;
     writeln!(out, "\n# a signed PMS webhook:")?;
     writeln!(out, "body='{body}'")?;
-    writeln!(out, "ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac s3cret -hex | sed 's/^.* //')")?;
-    writeln!(out, "curl -s -X POST -H \"X-Relais-Timestamp: $ts\" -H \"X-Relais-Signature: sha256=$sig\" -d \"$body\" {base}/webhooks/pms/canonical/p-lis")?;
+    writeln!(
+        out,
+        "ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac s3cret -hex | sed 's/^.* //')"
+    )?;
+    writeln!(
+        out,
+        "curl -s -X POST -H \"X-Relais-Timestamp: $ts\" -H \"X-Relais-Signature: sha256=$sig\" -d \"$body\" {base}/webhooks/pms/canonical/p-lis"
+    )?;
     writeln!(out, "\n# another user's token: relais token --data {d} --user u-ed")?;
     writeln!(out, "# the API: {base}/openapi.json")?;
     Ok(())

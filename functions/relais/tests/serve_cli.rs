@@ -72,7 +72,11 @@ impl Server {
     fn request(&self, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
         let mut stream = TcpStream::connect(self.addr()).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr(), body.len());
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr(),
+            body.len()
+        );
         for (k, v) in headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -84,7 +88,11 @@ impl Server {
         let text = String::from_utf8_lossy(&raw).to_string();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
         let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
         (status, body)
     }
 
@@ -114,7 +122,13 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn token(data: &Path, user: &str) -> String {
-    let out = Command::new(BIN).args(["token", "--data"]).arg(data).args(["--user", user]).env_remove("RELAIS_JWT_SECRET").output().unwrap();
+    let out = Command::new(BIN)
+        .args(["token", "--data"])
+        .arg(data)
+        .args(["--user", user])
+        .env_remove("RELAIS_JWT_SECRET")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
@@ -189,7 +203,13 @@ fn serve_seeds_receives_a_webhook_sends_and_survives_a_restart() {
     server.stop();
 
     // --seed into a directory that holds data is refused.
-    let out = Command::new(BIN).args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(&data).arg("--seed").arg(&seed).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .arg("--seed")
+        .arg(&seed)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("data_not_empty"));
 
@@ -220,14 +240,21 @@ fn an_invalid_seed_is_refused_like_simulate() {
     doc["campaigns"][0]["messages"]["en"]["sms"]["body"] = json!("x".repeat(200));
     let seed = dir.join("bad.json");
     std::fs::write(&seed, serde_json::to_vec(&doc).unwrap()).unwrap();
-    let out = Command::new(BIN).args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(dir.join("data")).arg("--seed").arg(&seed).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir.join("data"))
+        .arg("--seed")
+        .arg(&seed)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     // stderr carries JSON log lines; the error is the last line.
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let error: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
     assert_eq!(error["error"]["field"], "campaigns[0].messages.en.sms.body");
     // And a token for an unknown user or directory: exit 2.
-    let out = Command::new(BIN).args(["token", "--data"]).arg(dir.join("nothing")).args(["--user", "u"]).output().unwrap();
+    let out =
+        Command::new(BIN).args(["token", "--data"]).arg(dir.join("nothing")).args(["--user", "u"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -164,7 +164,13 @@ impl Harness {
         Resp { status, headers, text, json }
     }
 
-    pub fn request(&self, method: Method, uri: &str, user: Option<&str>, body: Option<&Value>) -> axum::http::request::Builder {
+    pub fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        user: Option<&str>,
+        body: Option<&Value>,
+    ) -> axum::http::request::Builder {
         let _ = body;
         let mut builder = Request::builder().method(method).uri(uri);
         if let Some(user) = user {
@@ -182,7 +188,14 @@ impl Harness {
         self.send(builder.header("content-type", "application/json").body(body).unwrap()).await
     }
 
-    pub async fn call_with(&self, method: Method, uri: &str, user: &str, headers: &[(&str, &str)], body: Option<Value>) -> Resp {
+    pub async fn call_with(
+        &self,
+        method: Method,
+        uri: &str,
+        user: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Resp {
         let mut builder = self.request(method, uri, Some(user), None).header("content-type", "application/json");
         for (k, v) in headers {
             builder = builder.header(*k, *v);
@@ -263,7 +276,15 @@ pub fn checkin_campaign(property: &str, chatbot: &str) -> Value {
 }
 
 /// A canonical webhook body.
-pub fn reservation_event(event_id: &str, property: &str, id: &str, status: &str, check_in: &str, check_out: &str, form: bool) -> Value {
+pub fn reservation_event(
+    event_id: &str,
+    property: &str,
+    id: &str,
+    status: &str,
+    check_in: &str,
+    check_out: &str,
+    form: bool,
+) -> Value {
     json!({
         "event_id": event_id, "occurred_at": START,
         "reservation": {"id": id, "property_id": property, "unit_id": "101", "source": "airbnb",
