@@ -182,6 +182,7 @@ impl ChannelsConfig {
         self.whatsapp.as_ref().map(|w| {
             WhatsAppClient::new(&w.api_base, &w.api_version, &w.token, http)
                 .with_rate_limiter(Arc::new(RateLimiter::new(RateLimit::per_second(w.rate_per_second))))
+                .with_default_waba(w.waba_id.clone())
         })
     }
 

@@ -36,7 +36,7 @@ pub use twilio::{
 };
 pub use whatsapp::{
     TemplateCategory, TemplateError, TemplateRegistration, TemplateSpec, WhatsAppClient, classify_whatsapp_error,
-    template_name, template_name_revision, whatsapp_language,
+    whatsapp_language,
 };
 pub use whatsapp_webhook::{
     WhatsAppStatus, WhatsAppWebhookEvent, parse_webhook, verification_challenge, verify_signature,
@@ -51,3 +51,6 @@ pub fn default_http_client() -> Result<reqwest::Client, reqwest::Error> {
         .user_agent(concat!("relais/", env!("CARGO_PKG_VERSION")))
         .build()
 }
+
+/// Template names are a domain rule (the campaign is found from the name).
+pub use relais_domain::whatsapp::template_name;

@@ -16,11 +16,10 @@
 use crate::errors::{ErrorClass, redact, retry_after_seconds, transport_outcome};
 use crate::ratelimit::{RateLimiter, wait_seconds};
 use async_trait::async_trait;
-use relais_app::ports::{ChannelSender, SendOutcome, SendRequest};
+use relais_app::ports::{ChannelSender, SendOutcome, SendRequest, TemplateOutcome, TemplateRequest};
 use relais_domain::{CallToActionButton, WhatsAppContent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 pub const DEFAULT_API_BASE: &str = "https://graph.facebook.com";
@@ -35,6 +34,8 @@ pub struct WhatsAppClient {
     token: String,
     pub http: reqwest::Client,
     limiter: Option<Arc<RateLimiter>>,
+    /// WhatsApp Business Account used for templates when a chatbot has none of its own.
+    default_waba_id: Option<String>,
 }
 
 impl std::fmt::Debug for WhatsAppClient {
@@ -61,7 +62,14 @@ impl WhatsAppClient {
             token: token.into(),
             http,
             limiter: None,
+            default_waba_id: None,
         }
+    }
+
+    /// The WhatsApp Business Account templates are registered in when a chatbot has none.
+    pub fn with_default_waba(mut self, waba_id: Option<String>) -> WhatsAppClient {
+        self.default_waba_id = waba_id;
+        self
     }
 
     /// Consult `limiter` (keyed by phone number id) before every send.
@@ -222,6 +230,44 @@ impl ChannelSender for WhatsAppClient {
         );
         failure.into_outcome()
     }
+
+    /// Register (or find, when a previous attempt timed out after Meta created it) the template
+    /// of one language; Meta's review status decides the outcome.
+    async fn register_template(&self, request: &TemplateRequest) -> TemplateOutcome {
+        let Some(waba_id) = request.waba_id.clone().or_else(|| self.default_waba_id.clone()) else {
+            return TemplateOutcome::Rejected {
+                reason: "no WhatsApp Business Account: set the chatbot's waba_id or RELAIS_WHATSAPP_WABA_ID".into(),
+            };
+        };
+        let found = match self.find_template(&waba_id, &request.name, &request.language).await {
+            Ok(found) => found,
+            Err(e) => return template_error_outcome(e),
+        };
+        let registration = match found {
+            Some(existing) => existing,
+            None => {
+                let spec = TemplateSpec {
+                    name: &request.name,
+                    language: &request.language,
+                    category: TemplateCategory::Utility,
+                    content: &request.content,
+                    numbered_body: &request.numbered_body,
+                    examples: &request.examples,
+                };
+                match self.register_template(&waba_id, &spec).await {
+                    Ok(registration) => registration,
+                    Err(e) => return template_error_outcome(e),
+                }
+            }
+        };
+        match registration.status.as_str() {
+            "APPROVED" => TemplateOutcome::Approved,
+            "REJECTED" | "DISABLED" | "PAUSED" => TemplateOutcome::Rejected {
+                reason: registration.rejected_reason.unwrap_or_else(|| registration.status.to_lowercase()),
+            },
+            _ => TemplateOutcome::Pending,
+        }
+    }
 }
 
 // ---------------------------------------------------------------- payloads
@@ -300,7 +346,7 @@ pub enum TemplateCategory {
 /// What to register: one template in one language.
 #[derive(Debug, Clone, Copy)]
 pub struct TemplateSpec<'a> {
-    /// From [`template_name`]: `a-z`, `0-9`, `_`.
+    /// From `relais_domain::whatsapp::template_name`: `a-z`, `0-9`, `_`.
     pub name: &'a str,
     /// Our language (`en`, `pt`, `pt-BR`); sent as [`whatsapp_language`] of it.
     pub language: &'a str,
@@ -427,49 +473,6 @@ fn placeholder_count(body: &str) -> Result<usize, String> {
     } else {
         Err("numbered parameters must run from {{1}} without gaps".into())
     }
-}
-
-/// The template name of a campaign in a language: `relais_<campaign>_<hash>_<lang>`, only
-/// `a-z 0-9 _`, at most 80 characters. The hash (of the raw campaign id) keeps two campaign ids
-/// that sanitise alike (`pre-3d`, `pre_3d`) apart. The dispatcher sends with the same name.
-pub fn template_name(campaign_id: &str, language: &str) -> String {
-    let slug = sanitize(campaign_id, 40);
-    let lang = sanitize(language, 12);
-    let hash = hex::encode(&Sha256::digest(campaign_id.as_bytes())[..4]);
-    let mut name = String::from("relais_");
-    if !slug.is_empty() {
-        name.push_str(&slug);
-        name.push('_');
-    }
-    name.push_str(&hash);
-    if !lang.is_empty() {
-        name.push('_');
-        name.push_str(&lang);
-    }
-    name
-}
-
-/// [`template_name`] for the `revision`-th re-registration of a campaign whose content changed
-/// (Meta keeps a name for a language once used; edits of an approved template are limited).
-/// Revision 0 is [`template_name`] itself.
-pub fn template_name_revision(campaign_id: &str, language: &str, revision: u32) -> String {
-    let base = template_name(campaign_id, language);
-    if revision == 0 { base } else { format!("{base}_r{revision}") }
-}
-
-fn sanitize(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in text.chars().flat_map(char::to_lowercase) {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '_' };
-        if c == '_' && (out.is_empty() || out.ends_with('_')) {
-            continue;
-        }
-        out.push(c);
-        if out.len() >= max {
-            break;
-        }
-    }
-    out.trim_end_matches('_').to_string()
 }
 
 /// Meta's template language code for our language tag (BCP 47 or primary subtag): `en` -> `en`,
@@ -754,21 +757,6 @@ mod tests {
     }
 
     #[test]
-    fn names() {
-        let n = template_name("pre-3d", "pt-BR");
-        assert!(n.starts_with("relais_pre_3d_") && n.ends_with("_pt_br"), "{n}");
-        assert!(n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
-        assert_ne!(template_name("pre-3d", "en"), template_name("pre_3d", "en"));
-        assert_eq!(template_name("pre-3d", "en"), template_name("pre-3d", "en"));
-        assert_eq!(template_name_revision("c", "en", 0), template_name("c", "en"));
-        assert!(template_name_revision("c", "en", 2).ends_with("_r2"));
-        let long = template_name(&"Ç".repeat(300), "en");
-        assert!(long.len() <= 80, "{long}");
-        let weird = template_name("--", "");
-        assert!(weird.starts_with("relais_") && !weird.contains("__"), "{weird}");
-    }
-
-    #[test]
     fn languages() {
         assert_eq!(whatsapp_language("en"), "en");
         assert_eq!(whatsapp_language("en-US"), "en_US");
@@ -870,5 +858,13 @@ mod tests {
         assert_eq!(classify_whatsapp_error(Some(999_999), 502), Transient);
         assert_eq!(classify_whatsapp_error(Some(999_999), 400), Permanent);
         assert_eq!(classify_whatsapp_error(None, 0), Permanent);
+    }
+}
+
+fn template_error_outcome(error: TemplateError) -> TemplateOutcome {
+    match error {
+        TemplateError::Transient { detail, .. } => TemplateOutcome::Unavailable { reason: detail },
+        TemplateError::Rejected { code, detail } => TemplateOutcome::Rejected { reason: format!("{detail} ({code})") },
+        TemplateError::Invalid(reason) => TemplateOutcome::Rejected { reason },
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_sender_rate_holds_across_concurrent_dispatchers() {
     let (base, meta) = fake_meta().await;
-    let name = template_name("rate", "en");
+    let name = template_name("rate", 1);
     meta.add_approved(&name, "en", 0);
     let limit = RateLimit { per_second: 10.0, burst: 5.0 };
     let client = Arc::new(

@@ -47,7 +47,7 @@ fn transient(outcome: &SendOutcome) -> Option<(&str, Option<u32>)> {
 #[tokio::test]
 async fn template_send_is_accepted_with_the_real_request_shape() {
     let (base, meta) = fake_meta().await;
-    let name = template_name("pre-3d", "pt");
+    let name = template_name("pre-3d", 1);
     meta.add_approved(&name, "pt_PT", 2);
     let outcome = client(&base).send(&request("+351912345678", Some(&name), &["Ana", "10 de junho"])).await;
     let SendOutcome::Accepted { provider_message_id } = outcome else { panic!("{outcome:?}") };
@@ -75,7 +75,7 @@ async fn template_send_is_accepted_with_the_real_request_shape() {
 #[tokio::test]
 async fn permanent_errors_are_rejected() {
     let (base, meta) = fake_meta().await;
-    let name = template_name("c1", "pt");
+    let name = template_name("c1", 1);
     meta.add_approved(&name, "pt_PT", 1);
     lock(&meta.not_on_whatsapp).insert("15550002222".into());
     let c = client(&base);
@@ -116,7 +116,7 @@ async fn plain_text_inside_the_window_is_accepted() {
 #[tokio::test]
 async fn marketing_opt_out_is_rejected_as_opted_out() {
     let (base, meta) = fake_meta().await;
-    let name = template_name("c1", "pt");
+    let name = template_name("c1", 1);
     meta.add_approved(&name, "pt_PT", 1);
     lock(&meta.marketing_stopped).insert("351912345678".into());
     let o = client(&base).send(&request("+351912345678", Some(&name), &["Ana"])).await;
@@ -126,7 +126,7 @@ async fn marketing_opt_out_is_rejected_as_opted_out() {
 #[tokio::test]
 async fn rate_limits_and_outages_are_transient() {
     let (base, meta) = fake_meta().await;
-    let name = template_name("c1", "pt");
+    let name = template_name("c1", 1);
     meta.add_approved(&name, "pt_PT", 1);
     let c = client(&base);
     let req = request("+351912345678", Some(&name), &["Ana"]);
@@ -191,7 +191,7 @@ async fn template_registration_approval_and_rejection_flow() {
             QuickReplyButton { title: "Perguntas".into(), flow_id: None, faq_id: Some("faq-1".into()) },
         ],
     };
-    let name = template_name("pre-3d", "pt");
+    let name = template_name("pre-3d", 1);
     let examples = vec!["Ana".to_string(), "10 de junho".to_string()];
     let spec = TemplateSpec {
         name: &name,
@@ -265,7 +265,7 @@ async fn template_registration_approval_and_rejection_flow() {
             CallToActionButton::Url { title: "Directions".into(), url: "https://example.com/map".into() },
         ],
     };
-    let name2 = template_name("arrival", "en");
+    let name2 = template_name("arrival", 1);
     let spec2 = TemplateSpec {
         name: &name2,
         language: "en",

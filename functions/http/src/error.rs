@@ -91,6 +91,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(m) => ApiError::forbidden(m),
             ServiceError::Invalid(errors) => ApiError::invalid(errors),
             ServiceError::Conflict(m) => ApiError::conflict("conflict", m),
+            ServiceError::Unavailable(m) => ApiError::unavailable(&m),
             ServiceError::Engine(e) => ApiError::unavailable(&e),
         }
     }

@@ -18,9 +18,9 @@ use relais_app::engine::{self, StatusUpdate};
 use relais_app::intake::handle_pms_webhook;
 use relais_app::ports::InboundRequest;
 use relais_channels::{
-    ErrorClass, OptAction, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error, parse_form, parse_inbound,
-    parse_status_callback, parse_webhook, twilio_state, verification_challenge, verify_signature, verify_twilio_signature,
-    whatsapp_state,
+    ErrorClass, OptAction, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error, parse_form,
+    parse_inbound, parse_status_callback, parse_webhook, twilio_state, verification_challenge, verify_signature,
+    verify_twilio_signature, whatsapp_state,
 };
 use relais_domain::Channel;
 use relais_domain::intake::MAX_BODY_BYTES;
@@ -129,10 +129,12 @@ pub async fn whatsapp(State(state): State<ApiState>, headers: HeaderMap, body: B
             WhatsAppWebhookEvent::UserPreference { wa_id, opted_out, .. } => {
                 app.store.set_opt_out(Channel::Whatsapp, &e164(&wa_id), opted_out, now).await?;
             }
-            WhatsAppWebhookEvent::TemplateStatus { template_name, event, .. } => {
-                // Template approval drives campaign activation once the engine registers
-                // templates with Meta; until then the update is only recorded in the log.
+            WhatsAppWebhookEvent::TemplateStatus { template_name, language, event, reason, .. } => {
+                // Meta's review drives the campaign: active once every language is approved,
+                // rejected with Meta's reason otherwise.
                 tracing::info!(template = %template_name, event = %event, "WhatsApp template status");
+                relais_app::campaigns::on_template_status(app, &template_name, &language, &event, reason.as_deref())
+                    .await?;
             }
             WhatsAppWebhookEvent::Error { code, .. } => {
                 tracing::warn!(code = %code, "WhatsApp webhook error");
@@ -163,7 +165,12 @@ fn twilio_url(state: &ApiState, headers: &HeaderMap, uri: &Uri) -> String {
     }
 }
 
-async fn twilio_form(state: &ApiState, headers: &HeaderMap, uri: &Uri, body: Body) -> ApiResult<BTreeMap<String, String>> {
+async fn twilio_form(
+    state: &ApiState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Body,
+) -> ApiResult<BTreeMap<String, String>> {
     let body = read_body(body, CALLBACK_BODY_LIMIT).await?;
     let form = parse_form(&body);
     match state.callbacks.twilio_auth_token.as_deref() {
@@ -194,7 +201,12 @@ fn parse_error(e: relais_channels::ParseError) -> ApiError {
     request_body(content = TwilioForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = CallbackResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn twilio_status(State(state): State<ApiState>, headers: HeaderMap, uri: Uri, body: Body) -> ApiResult<Response> {
+pub async fn twilio_status(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> ApiResult<Response> {
     let form = twilio_form(&state, &headers, &uri, body).await?;
     let callback = parse_status_callback(&form).map_err(parse_error)?;
     if let Some(status) = twilio_state(&callback.status) {
@@ -217,7 +229,12 @@ pub async fn twilio_status(State(state): State<ApiState>, headers: HeaderMap, ur
     responses((status = 200, description = "Empty TwiML", body = String, content_type = "text/xml"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
-pub async fn twilio_inbound(State(state): State<ApiState>, headers: HeaderMap, uri: Uri, body: Body) -> ApiResult<Response> {
+pub async fn twilio_inbound(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> ApiResult<Response> {
     let form = twilio_form(&state, &headers, &uri, body).await?;
     let inbound = parse_inbound(&form).map_err(parse_error)?;
     // Twilio's own opt-out detection (OptOutType) or our keyword list decides; the engine

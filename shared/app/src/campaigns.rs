@@ -3,12 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use relais_domain::validate::{FieldError, ValidationContext, validate_campaign};
-use relais_domain::{Campaign, CampaignStatus, User};
+use std::collections::BTreeMap;
+
+use relais_domain::language::same_language;
+use relais_domain::template::{Template, variables_for};
+use relais_domain::whatsapp::{parse_template_name, template_name as whatsapp_template_name};
+use relais_domain::{Campaign, CampaignStatus, Channel, TemplateReview, TemplateReviewStatus, User};
 use sha2::{Digest, Sha256};
 
 use crate::App;
 use crate::engine::{self, EngineError};
-use crate::ports::{Notification, StoreError};
+use crate::ports::{Notification, StoreError, TemplateOutcome, TemplateRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -21,6 +26,9 @@ pub enum ServiceError {
     /// A version mismatch (edit conflict) or an action the current state does not allow.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A provider needed to complete the action did not answer; nothing changed, retry later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -104,6 +112,9 @@ pub async fn create(app: &App, actor: &Actor, body: &serde_json::Value, id: Opti
         created_at: now,
         updated_at: now,
         activated_at: None,
+        awaiting_meta: false,
+        template_revision: None,
+        whatsapp_templates: Default::default(),
         spec,
     };
     app.store.put_campaign(&campaign, None).await.map_err(|e| match e {
@@ -203,6 +214,9 @@ async fn transition(
     if to != CampaignStatus::Rejected {
         campaign.rejection_reason = None;
     }
+    if to == CampaignStatus::Pending {
+        campaign.awaiting_meta = false;
+    }
     save(app, campaign, version).await
 }
 
@@ -223,22 +237,222 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, expected_version: Option
 
 pub async fn approve(app: &App, actor: &Actor, id: &str, expected_version: Option<u64>) -> ServiceResult<Campaign> {
     require(actor.user.role.can_approve(), "approve campaigns")?;
-    let campaign =
-        transition(app, actor, id, expected_version, &[CampaignStatus::Pending], CampaignStatus::Active).await?;
+    let mut campaign = get_visible(app, actor, id).await?;
+    check_version(&campaign, expected_version)?;
+    if campaign.status != CampaignStatus::Pending || campaign.awaiting_meta {
+        let what = if campaign.awaiting_meta {
+            "already approved, waiting for WhatsApp's review"
+        } else {
+            campaign.status.as_str()
+        };
+        return Err(ServiceError::Conflict(format!("the campaign cannot be approved: it is {what}")));
+    }
+    // WhatsApp needs a template approved by Meta for business-initiated messages: register
+    // one per language; the campaign becomes active once Meta approves them all.
+    let revision = campaign.version;
+    let reviews = register_templates(app, &campaign, revision).await?;
+    campaign.template_revision = Some(revision);
+    campaign.whatsapp_templates = reviews;
+    let version = campaign.version;
+    campaign.awaiting_meta = true;
+    let campaign = save(app, campaign, version).await?;
     notify_creator(
         app,
         &campaign,
         "campaign_approved",
         format!("Campaign \"{}\" approved", campaign.spec.name),
-        format!(
-            "{} approved your campaign \"{}\". It is active and will send to guests as planned.",
-            display_name(&actor.user),
-            campaign.spec.name
-        ),
+        format!("{} approved your campaign \"{}\".", display_name(&actor.user), campaign.spec.name),
     )
     .await?;
+    settle_meta_review(app, campaign).await
+}
+
+/// Register the campaign's WhatsApp templates (one per language with WhatsApp content).
+async fn register_templates(
+    app: &App,
+    campaign: &Campaign,
+    revision: u64,
+) -> ServiceResult<BTreeMap<String, TemplateReview>> {
+    let mut reviews = BTreeMap::new();
+    if campaign.spec.channel.primary != Channel::Whatsapp {
+        return Ok(reviews);
+    }
+    let chatbot = app.store.get_chatbot(&campaign.spec.chatbot_id).await?;
+    let property = app.store.get_property(&campaign.spec.property_id).await?;
+    for (language, content) in &campaign.spec.messages {
+        let Some(whatsapp) = &content.whatsapp else { continue };
+        let template = Template::parse(whatsapp.body())
+            .map_err(|e| ServiceError::Conflict(format!("the {language} WhatsApp body cannot be registered: {e}")))?;
+        let examples = example_parameters(&template, property.as_ref(), language);
+        let request = TemplateRequest {
+            name: whatsapp_template_name(&campaign.id, revision),
+            language: language.clone(),
+            waba_id: chatbot.as_ref().and_then(|c| c.whatsapp.as_ref()).and_then(|w| w.waba_id.clone()),
+            content: whatsapp.clone(),
+            numbered_body: template.numbered(),
+            examples,
+        };
+        let review = match app.whatsapp.register_template(&request).await {
+            TemplateOutcome::Approved => TemplateReview { status: TemplateReviewStatus::Approved, reason: None },
+            TemplateOutcome::Pending => TemplateReview { status: TemplateReviewStatus::Pending, reason: None },
+            TemplateOutcome::Rejected { reason } => {
+                TemplateReview { status: TemplateReviewStatus::Rejected, reason: Some(reason) }
+            }
+            TemplateOutcome::Unavailable { reason } => {
+                return Err(ServiceError::Unavailable(format!("WhatsApp could not register the templates: {reason}")));
+            }
+        };
+        reviews.insert(language.clone(), review);
+    }
+    Ok(reviews)
+}
+
+/// Example values Meta reviews the template with: the variables of a sample stay.
+fn example_parameters(template: &Template, property: Option<&relais_domain::Property>, language: &str) -> Vec<String> {
+    let sample = property.map(|p| variables_for(&sample_reservation(p), p, language));
+    template
+        .variables()
+        .map(|name| sample.as_ref().and_then(|v| v.get(name)).map_or_else(|| name.replace('_', " "), str::to_string))
+        .collect()
+}
+
+fn sample_reservation(property: &relais_domain::Property) -> relais_domain::Reservation {
+    let check_in = chrono::NaiveDate::from_ymd_opt(2026, 6, 10).unwrap_or_default();
+    relais_domain::Reservation {
+        id: "BK-1042".into(),
+        property_id: property.id.clone(),
+        unit_id: property.units.first().map(|u| u.id.clone()),
+        source: relais_domain::Source::Direct,
+        status: relais_domain::ReservationStatus::Confirmed,
+        check_in,
+        check_out: check_in + chrono::Duration::days(3),
+        eta: relais_domain::time::LocalTime::new(16, 30),
+        etd: relais_domain::time::LocalTime::new(10, 0),
+        guest: relais_domain::Guest {
+            first_name: "Ana".into(),
+            last_name: "Silva".into(),
+            email: None,
+            phone: None,
+            language: None,
+            hometown: Some("Porto".into()),
+        },
+        adults: 2,
+        children: 1,
+        total_amount: Some(relais_domain::Amount::new(45000, 2)),
+        host_payout: Some(relais_domain::Amount::new(40000, 2)),
+        balance_due: Some(relais_domain::Amount::new(0, 2)),
+        currency: Some("EUR".into()),
+        check_in_form_submitted: false,
+        guest_app_forms: BTreeMap::new(),
+        contract_signed: false,
+        auto_review_enabled: None,
+        review: None,
+        payments: Vec::new(),
+        custom_fields: BTreeMap::new(),
+        updated_at: chrono::DateTime::<chrono::Utc>::default(),
+    }
+}
+
+/// A campaign waiting for Meta: active once every template is approved, rejected with Meta's
+/// reason as soon as one is rejected, still waiting otherwise.
+async fn settle_meta_review(app: &App, mut campaign: Campaign) -> ServiceResult<Campaign> {
+    if !campaign.awaiting_meta {
+        return Ok(campaign);
+    }
+    let rejected = campaign
+        .whatsapp_templates
+        .iter()
+        .find(|(_, r)| r.status == TemplateReviewStatus::Rejected)
+        .map(|(language, r)| (language.clone(), r.reason.clone().unwrap_or_else(|| "no reason given".into())));
+    let all_approved = campaign.whatsapp_templates.values().all(|r| r.status == TemplateReviewStatus::Approved);
+    let version = campaign.version;
+    if let Some((language, reason)) = rejected {
+        campaign.awaiting_meta = false;
+        campaign.status = CampaignStatus::Rejected;
+        campaign.rejection_reason = Some(format!("WhatsApp (Meta) rejected the {language} template: {reason}"));
+        let campaign = save(app, campaign, version).await?;
+        let reason = campaign.rejection_reason.clone().unwrap_or_default();
+        notify_creator(
+            app,
+            &campaign,
+            "campaign_rejected",
+            format!("Campaign \"{}\" rejected by WhatsApp", campaign.spec.name),
+            format!("{reason}. Edit the WhatsApp content and submit the campaign again."),
+        )
+        .await?;
+        return Ok(campaign);
+    }
+    if !all_approved {
+        return Ok(campaign);
+    }
+    campaign.awaiting_meta = false;
+    campaign.status = CampaignStatus::Active;
+    if campaign.activated_at.is_none() {
+        campaign.activated_at = Some(app.clock.now());
+    }
+    let campaign = save(app, campaign, version).await?;
+    if !campaign.whatsapp_templates.is_empty() {
+        notify_creator(
+            app,
+            &campaign,
+            "campaign_active",
+            format!("Campaign \"{}\" is active", campaign.spec.name),
+            format!(
+                "WhatsApp approved the templates of \"{}\". It now sends to guests as planned.",
+                campaign.spec.name
+            ),
+        )
+        .await?;
+    }
     engine::plan_campaign(app, &campaign).await?;
     Ok(campaign)
+}
+
+/// A template status from Meta (webhook `message_template_status_update`, or polling).
+/// `language` is Meta's code (`pt_PT`); `event` is `APPROVED`, `REJECTED`, `PENDING`, ...
+pub async fn on_template_status(
+    app: &App,
+    template_name: &str,
+    language: &str,
+    event: &str,
+    reason: Option<&str>,
+) -> ServiceResult<Option<Campaign>> {
+    let Some((campaign_id, revision)) = parse_template_name(template_name) else {
+        return Ok(None); // not one of ours
+    };
+    let Some(mut campaign) = app.store.get_campaign(&campaign_id).await? else {
+        return Ok(None);
+    };
+    if campaign.template_revision != Some(revision) {
+        return Ok(None); // a review of an older revision of the campaign
+    }
+    let status = match event {
+        "APPROVED" => TemplateReviewStatus::Approved,
+        "REJECTED" => TemplateReviewStatus::Rejected,
+        "PENDING" | "IN_APPEAL" => TemplateReviewStatus::Pending,
+        other => {
+            tracing::warn!(campaign_id = %campaign.id, event = other, "WhatsApp template status not acted on");
+            return Ok(Some(campaign));
+        }
+    };
+    let key = campaign
+        .whatsapp_templates
+        .keys()
+        .find(|k| k.replace('-', "_").eq_ignore_ascii_case(language))
+        .or_else(|| campaign.whatsapp_templates.keys().find(|k| same_language(k, language)))
+        .cloned();
+    let Some(key) = key else {
+        return Ok(Some(campaign));
+    };
+    let review =
+        TemplateReview { status, reason: reason.filter(|r| !r.is_empty() && *r != "NONE").map(str::to_string) };
+    if campaign.whatsapp_templates.get(&key) == Some(&review) {
+        return Ok(Some(campaign)); // a repeated status changes nothing
+    }
+    campaign.whatsapp_templates.insert(key, review);
+    let version = campaign.version;
+    let campaign = save(app, campaign, version).await?;
+    settle_meta_review(app, campaign).await.map(Some)
 }
 
 pub async fn reject(

@@ -348,14 +348,6 @@ fn sender_of(chatbot: &Chatbot, channel: Channel) -> String {
     }
 }
 
-/// WhatsApp template name for a campaign and language (`a-z0-9_`).
-pub fn template_name(campaign_id: &str, language: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
-    };
-    format!("relais_{}_{}", clean(campaign_id), clean(language))
-}
-
 /// Claim the message, call the channel, record the outcome. The claim (state `sending`,
 /// version + 1) is the single point that makes a send exactly-once: whoever loses it stops.
 async fn send(
@@ -393,8 +385,9 @@ async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &
         from: sender_of(&loaded.chatbot, rendered.channel),
         language: rendered.language.clone(),
         body: rendered.body.clone(),
-        template_name: (rendered.channel == Channel::Whatsapp)
-            .then(|| template_name(&loaded.campaign.id, &rendered.language)),
+        template_name: (rendered.channel == Channel::Whatsapp).then(|| {
+            relais_domain::whatsapp::template_name(&loaded.campaign.id, loaded.campaign.template_revision.unwrap_or(0))
+        }),
         parameters: rendered.parameters.clone(),
         status_callback: app.config.public_url.as_ref().map(|u| match rendered.channel {
             Channel::Whatsapp => format!("{u}/webhooks/whatsapp"),

@@ -212,9 +212,47 @@ pub enum SendOutcome {
     },
 }
 
+/// A WhatsApp message template to register with Meta (one language of a campaign revision).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRequest {
+    pub name: String,
+    /// Our language tag (`en`, `pt`, `pt-BR`).
+    pub language: String,
+    /// The chatbot's WhatsApp Business Account, if it has its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waba_id: Option<String>,
+    pub content: relais_domain::WhatsAppContent,
+    /// The body with `{{1}}..{{n}}` in place of our variables.
+    pub numbered_body: String,
+    /// One example value per numbered parameter, in order (Meta reviews with them).
+    pub examples: Vec<String>,
+}
+
+/// Meta's answer to a template registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TemplateOutcome {
+    Approved,
+    /// Under review; the template status webhook (or polling) tells the result.
+    Pending,
+    Rejected {
+        reason: String,
+    },
+    /// Meta could not be reached; try again later.
+    Unavailable {
+        reason: String,
+    },
+}
+
 #[async_trait]
 pub trait ChannelSender: Send + Sync {
     async fn send(&self, request: &SendRequest) -> SendOutcome;
+
+    /// Register a message template before business-initiated sends. Channels without
+    /// templates (SMS, the outbox) approve at once.
+    async fn register_template(&self, _request: &TemplateRequest) -> TemplateOutcome {
+        TemplateOutcome::Approved
+    }
 }
 
 #[async_trait]

@@ -43,7 +43,7 @@ fn campaigns() -> Vec<Campaign> {
             let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
             Campaign {
                 id: format!("c{i}"), account_id: "a".into(), created_by: "u".into(), status: CampaignStatus::Active,
-                rejection_reason: None, version: 1, created_at: t0, updated_at: t0, activated_at: Some(t0), spec,
+                rejection_reason: None, version: 1, created_at: t0, updated_at: t0, activated_at: Some(t0), awaiting_meta: false, template_revision: None, whatsapp_templates: Default::default(), spec,
             }
         })
         .collect()

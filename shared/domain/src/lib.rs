@@ -11,6 +11,7 @@ pub mod planner;
 pub mod scenario;
 pub mod sms;
 pub mod time;
+pub mod whatsapp;
 pub mod validate;
 
 pub use model::*;

@@ -484,9 +484,7 @@ pub struct Target {
 impl Target {
     /// Statuses a `relative` message may be sent in (default `confirmed`, `checked_in`).
     pub fn relative_statuses(&self) -> Vec<ReservationStatus> {
-        self.statuses
-            .clone()
-            .unwrap_or_else(|| vec![ReservationStatus::Confirmed, ReservationStatus::CheckedIn])
+        self.statuses.clone().unwrap_or_else(|| vec![ReservationStatus::Confirmed, ReservationStatus::CheckedIn])
     }
 }
 
@@ -669,32 +667,70 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MessageCondition {
-    GuestsCount { op: CountOp, value: u32 },
-    FullyPaid { value: bool },
-    CheckInFormSubmitted { value: bool },
-    GuestAppFormSubmitted { app_id: String, value: bool },
-    ContractSigned { value: bool },
-    PlannedArrival { op: TimeOp, value: LocalTime },
-    EtaProvided { value: bool },
-    PlannedDeparture { op: TimeOp, value: LocalTime },
-    EtdProvided { value: bool },
-    PreferredLanguage { op: IsOp, value: Vec<String> },
-    Hometown { op: TextOp, value: String },
-    ReturningGuest { value: bool },
+    GuestsCount {
+        op: CountOp,
+        value: u32,
+    },
+    FullyPaid {
+        value: bool,
+    },
+    CheckInFormSubmitted {
+        value: bool,
+    },
+    GuestAppFormSubmitted {
+        app_id: String,
+        value: bool,
+    },
+    ContractSigned {
+        value: bool,
+    },
+    PlannedArrival {
+        op: TimeOp,
+        value: LocalTime,
+    },
+    EtaProvided {
+        value: bool,
+    },
+    PlannedDeparture {
+        op: TimeOp,
+        value: LocalTime,
+    },
+    EtdProvided {
+        value: bool,
+    },
+    PreferredLanguage {
+        op: IsOp,
+        value: Vec<String>,
+    },
+    Hometown {
+        op: TextOp,
+        value: String,
+    },
+    ReturningGuest {
+        value: bool,
+    },
     TotalPayout {
         op: AmountOp,
         #[serde(with = "rust_decimal::serde::str")]
         value: Amount,
     },
-    AutoReviewEnabled { value: bool },
+    AutoReviewEnabled {
+        value: bool,
+    },
     ReviewSubmitted {
         value: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_ratings: Option<BTreeMap<String, u8>>,
     },
-    AuthorizationHold { value: HoldOutcome },
-    SecurityDeposit { value: HoldOutcome },
-    Payment { value: PaymentOutcome },
+    AuthorizationHold {
+        value: HoldOutcome,
+    },
+    SecurityDeposit {
+        value: HoldOutcome,
+    },
+    Payment {
+        value: PaymentOutcome,
+    },
     AvailableNights {
         side: GapSide,
         days: GapDays,
@@ -702,7 +738,10 @@ pub enum MessageCondition {
         #[serde(default = "yes")]
         value: bool,
     },
-    CustomField { key: String, value: bool },
+    CustomField {
+        key: String,
+        value: bool,
+    },
 }
 
 impl MessageCondition {
@@ -822,8 +861,33 @@ pub struct Campaign {
     /// When the campaign last became active (messages are planned from then on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activated_at: Option<DateTime<Utc>>,
+    /// Approved by an approver, waiting for Meta to approve its WhatsApp templates.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_meta: bool,
+    /// The revision its WhatsApp templates are registered under (see `whatsapp::template_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_revision: Option<u64>,
+    /// Meta's review of the WhatsApp template of each language.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub whatsapp_templates: BTreeMap<String, TemplateReview>,
     #[serde(flatten)]
     pub spec: CampaignSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateReviewStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// Meta's review of one WhatsApp template (one language of a campaign revision).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateReview {
+    pub status: TemplateReviewStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 // ---------------------------------------------------------------- messages

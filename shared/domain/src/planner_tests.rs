@@ -69,6 +69,9 @@ fn campaign(trigger: Trigger, target: Target) -> Campaign {
         created_at: utc(2026, 1, 1, 0, 0),
         updated_at: utc(2026, 1, 1, 0, 0),
         activated_at: Some(utc(2026, 1, 1, 0, 0)),
+        awaiting_meta: false,
+        template_revision: None,
+        whatsapp_templates: BTreeMap::new(),
         spec: CampaignSpec {
             category: Category::PreStay,
             name: "n".into(),

@@ -1,0 +1,34 @@
+//! WhatsApp message templates: how a campaign's templates are named with Meta. One name per
+//! campaign revision, registered once per language (Meta keys templates by name + language);
+//! the name carries the campaign id, so a template status webhook finds its campaign without
+//! a scan.
+
+/// `relais_<hex of the campaign id>_r<revision>`: only `a-z`, `0-9`, `_`, as Meta requires.
+pub fn template_name(campaign_id: &str, revision: u64) -> String {
+    format!("relais_{}_r{revision}", hex::encode(campaign_id.as_bytes()))
+}
+
+/// The campaign id and revision a template name was made from.
+pub fn parse_template_name(name: &str) -> Option<(String, u64)> {
+    let rest = name.strip_prefix("relais_")?;
+    let (hex_id, revision) = rest.rsplit_once("_r")?;
+    let id = String::from_utf8(hex::decode(hex_id).ok()?).ok()?;
+    Some((id, revision.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_meta_safe_and_round_trip() {
+        for id in ["pre-3d", "pre_3d", "cmp_0123abcd", "Ç-é 1"] {
+            let name = template_name(id, 7);
+            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{name}");
+            assert_eq!(parse_template_name(&name), Some((id.to_string(), 7)));
+        }
+        assert_ne!(template_name("pre-3d", 1), template_name("pre_3d", 1));
+        assert_eq!(parse_template_name("relais_zz_r1"), None);
+        assert_eq!(parse_template_name("other_706572_r1"), None);
+    }
+}
