@@ -151,7 +151,8 @@ pub fn token(data: &Path, user_id: &str) -> ExitCode {
 }
 
 fn token_inner(data: &Path, user_id: &str) -> Result<(), Fail> {
-    if !data.join("store.json").exists() {
+    // The embedded store's file (redb), or the JSON snapshot of earlier versions.
+    if !data.join("store.redb").exists() && !data.join("store.json").exists() {
         return Err(fail(
             2,
             "no_data",
