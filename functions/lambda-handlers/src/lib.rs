@@ -17,6 +17,7 @@
 
 pub mod drive;
 pub mod secrets;
+pub mod simulate_aws;
 
 use std::sync::Arc;
 

@@ -148,13 +148,14 @@ async fn approver_of(app: &App, scenario: &Scenario) -> Result<Actor, ServiceErr
     Actor::load(app, &approver.id).await
 }
 
-enum Point<'a> {
+/// One step of a scenario run (public so that other backends, e.g. AWS, replay the same steps).
+pub enum Point<'a> {
     Event(usize, &'a ScenarioEvent),
     Sweep(DateTime<Utc>),
 }
 
 impl Point<'_> {
-    fn at(&self) -> DateTime<Utc> {
+    pub fn at(&self) -> DateTime<Utc> {
         match self {
             Point::Event(_, e) => e.at,
             Point::Sweep(at) => *at,
@@ -164,7 +165,7 @@ impl Point<'_> {
 
 /// Events at their instants and sweeps at `start + k * sweep_every_minutes` outside outages;
 /// at the same instant, events come first (a message due at an event goes at that event).
-fn timeline(scenario: &Scenario) -> Vec<Point<'_>> {
+pub fn timeline(scenario: &Scenario) -> Vec<Point<'_>> {
     let mut points: Vec<Point> = scenario.events.iter().enumerate().map(|(i, e)| Point::Event(i, e)).collect();
     let step = Duration::minutes(i64::from(scenario.sweep_every_minutes.max(1)));
     let mut at = scenario.start;
@@ -180,7 +181,7 @@ fn timeline(scenario: &Scenario) -> Vec<Point<'_>> {
     points
 }
 
-async fn apply_event(
+pub async fn apply_event(
     app: &App,
     scenario: &Scenario,
     bodies: &mut BTreeMap<String, Value>,
@@ -307,10 +308,13 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 /// `sent` lines in time order; at the same instant, by campaign then reservation (then send
 /// order), so that the output does not depend on processing order.
 fn sent_lines(runtime: &LocalRuntime, messages: &[Message]) -> Vec<Value> {
+    sent_lines_of(&runtime.outbox.records(), messages)
+}
+
+/// `sent` lines of outbox records (any backend's outbox).
+pub fn sent_lines_of(records: &[crate::embedded::OutboxRecord], messages: &[Message]) -> Vec<Value> {
     let by_id: BTreeMap<&str, &Message> = messages.iter().map(|m| (m.id.as_str(), m)).collect();
-    let mut lines: Vec<Value> = runtime
-        .outbox
-        .records()
+    let mut lines: Vec<Value> = records
         .iter()
         .filter_map(|record| {
             let message_id = record.request.key.rsplit_once(':').map(|(id, _)| id)?;
@@ -331,7 +335,7 @@ fn sent_lines(runtime: &LocalRuntime, messages: &[Message]) -> Vec<Value> {
     lines
 }
 
-fn final_lines(mut messages: Vec<Message>) -> Vec<Value> {
+pub fn final_lines(mut messages: Vec<Message>) -> Vec<Value> {
     messages.sort_by(|a, b| {
         (a.campaign_id.as_str(), a.reservation_id.as_str(), a.due_at, a.id.as_str()).cmp(&(
             b.campaign_id.as_str(),
