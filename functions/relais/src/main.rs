@@ -36,7 +36,16 @@ enum Command {
     Validate { file: PathBuf },
     /// Replay a scenario (Appendix A.1) on a virtual clock; print every send and every final
     /// message state as JSON lines. Without FILE, runs the shipped example scenario.
-    Simulate { file: Option<PathBuf> },
+    ///
+    /// `--backend aws` replays it through the Lambda handlers on the AWS adapters instead (DynamoDB,
+    /// EventBridge -> SQS, SQS consumers), against the emulator or account of the standard AWS
+    /// settings (`AWS_ENDPOINT_URL`, e.g. a moto server from `infra/moto.sh start`); same output.
+    Simulate {
+        file: Option<PathBuf>,
+        /// `embedded` (default) or `aws`.
+        #[arg(long, default_value = "embedded", value_parser = ["embedded", "aws"])]
+        backend: String,
+    },
     /// Run the whole product in one process (SPEC 6.1): the HTTP API, PMS webhooks, provider
     /// callbacks, a sweep every minute on the real clock, dispatch to the outbox (or WhatsApp /
     /// Twilio when RELAIS_WHATSAPP_* / RELAIS_TWILIO_* are set). State persists in --data.
@@ -73,7 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { file } => validate_cmd::run(&file),
-        Command::Simulate { file } => simulate_cmd::run(file.as_deref()),
+        Command::Simulate { file, backend } => simulate_cmd::run(file.as_deref(), backend == "aws"),
         Command::Serve { addr, data, seed, demo } => serve_cmd::run(serve_cmd::ServeArgs { addr, data, seed, demo }),
         Command::Token { data, user } => serve_cmd::token(&data, &user),
         Command::Webhook(command) => webhook_cmd::run(command),

@@ -11,7 +11,7 @@ use serde_json::json;
 /// The scenario shipped with the binary (`relais simulate` with no file).
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../tests/scenarios/spec-example.json");
 
-pub fn run(file: Option<&Path>) -> ExitCode {
+pub fn run(file: Option<&Path>, aws: bool) -> ExitCode {
     let text = match file {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -27,7 +27,15 @@ pub fn run(file: Option<&Path>) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail("runtime", &e.to_string(), None),
     };
-    match runtime.block_on(simulate(&doc)) {
+    let result = runtime.block_on(async {
+        if aws {
+            let config = aws_config::load_from_env().await;
+            relais_lambda::simulate_aws::simulate_aws(&doc, &config).await
+        } else {
+            simulate(&doc).await
+        }
+    });
+    match result {
         Ok(output) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
