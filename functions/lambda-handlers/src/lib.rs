@@ -75,7 +75,8 @@ impl LambdaApp {
                 .cloned()
                 .or_else(|| std::env::var(name).ok().filter(|v| secrets::parameter_name(v).is_none()))
         })?;
-        let (mut whatsapp, mut sms): (Option<Arc<dyn ChannelSender>>, Option<Arc<dyn ChannelSender>>) = (None, None);
+        let mut whatsapp: Option<Arc<dyn ChannelSender>> = None;
+        let mut sms: Option<Arc<dyn ChannelSender>> = None;
         if channels.whatsapp.is_some() || channels.twilio.is_some() {
             let http = relais_channels::default_http_client().map_err(|e| InitError::Http(e.to_string()))?;
             if let Some(client) = channels.whatsapp_client(http.clone()) {
