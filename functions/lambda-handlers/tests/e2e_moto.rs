@@ -296,3 +296,87 @@ async fn dynamodb_requests_per_webhook_and_per_sent_message() {
     assert!(per_sent <= 30, "per sent message: {per_sent} requests");
     assert!(sweep_idle <= 30, "idle sweep: {sweep_idle} requests");
 }
+
+/// A poison record is reported as failed on each receive and, after the queue's
+/// `maxReceiveCount`, SQS moves it to the DLQ: it does not loop for ever, and good records of the
+/// same batches are consumed.
+#[tokio::test]
+async fn a_poison_record_ends_in_the_dlq() {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let Some(url) = support::moto_url() else { return };
+    let config = support::sdk_config(&url).await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let name = support::unique("poison");
+    let dlq_url = sqs.create_queue().queue_name(format!("{name}-dlq")).send().await.unwrap().queue_url.unwrap();
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&QueueAttributeName::QueueArn]
+        .clone();
+    let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}).to_string();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive)
+        .attributes(QueueAttributeName::VisibilityTimeout, "0")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    sqs.send_message().queue_url(&queue_url).message_body("not a dispatch job").send().await.unwrap();
+    sqs.send_message()
+        .queue_url(&queue_url)
+        .message_body(json!({"message_id": "no-such-message", "reason": "due"}).to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let clock = Arc::new(VirtualClock::new(Utc::now()));
+    let aws = AwsAdapters::new(
+        &config,
+        relais_aws::AwsSettings {
+            table: support::unique("poison-table"),
+            dispatch_queue_url: queue_url.clone(),
+            event_bus: "default".into(),
+            mail_from: String::new(),
+        },
+        clock.clone(),
+    );
+    relais_aws::create_table(&aws_sdk_dynamodb::Client::new(&config), &aws.settings.table).await.unwrap();
+    let app = App {
+        store: aws.store.clone(),
+        bus: aws.bus.clone(),
+        queue: aws.queue.clone(),
+        whatsapp: Arc::new(OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone())),
+        sms: Arc::new(OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone())),
+        mailer: Arc::new(MailOutbox::new(None)),
+        clock,
+        vendors: None,
+        config: AppConfig::default(),
+    };
+    let driver =
+        SqsDriver { sqs: sqs.clone(), evaluator_queue_url: dlq_url.clone(), dispatch_queue_url: queue_url.clone() };
+    let mut failures = 0;
+    for _ in 0..10 {
+        let batch = driver.receive(&queue_url).await.unwrap();
+        if batch.records.is_empty() {
+            break;
+        }
+        let response =
+            relais_lambda::dispatcher(&app, LambdaEvent::new(batch.clone(), Context::default())).await.unwrap();
+        failures += response.batch_item_failures.len();
+        assert!(response.batch_item_failures.iter().all(|f| !f.item_identifier.is_empty()));
+        driver.delete_succeeded(&queue_url, &batch, &response).await.unwrap();
+    }
+    assert_eq!(failures, 3, "the poison record failed once per receive, up to maxReceiveCount");
+    assert!(driver.receive(&queue_url).await.unwrap().records.is_empty(), "nothing left in the queue");
+    let dead = driver.receive(&dlq_url).await.unwrap();
+    let bodies: Vec<_> = dead.records.iter().filter_map(|r| r.body.as_deref()).collect();
+    assert_eq!(bodies, vec!["not a dispatch job"], "the poison record is in the DLQ, the good one was consumed");
+}
