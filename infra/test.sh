@@ -22,7 +22,7 @@ else
   cargo test --workspace --no-fail-fast
 fi
 
-for check in infra/lint-template.sh infra/schemathesis.sh; do
+for check in infra/lint-template.sh infra/schemathesis.sh console/test/e2e.sh; do
   if [ -x "$check" ]; then
     echo "== $check"
     "$check"

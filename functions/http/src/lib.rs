@@ -24,6 +24,7 @@ use tracing::Instrument;
 
 pub mod auth;
 mod campaigns;
+pub mod console;
 pub mod error;
 mod imports;
 pub mod openapi;
@@ -148,6 +149,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/webhooks/twilio/inbound", post(webhooks::twilio_inbound))
         // SPEC 6.1: local runner only
         .route("/outbox", get(outbox::outbox))
+        // The operator console's static files (console/), at `/` and `/console/*`
+        .merge(console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(observe))

@@ -1,0 +1,169 @@
+//! The operator console (`console/`): its built static files, embedded in the binary at compile
+//! time and served at `/` and `/console/*`, so that `relais serve` starts the console with no
+//! npm step. `console/build.sh` produces `console/dist/` (committed) from the TypeScript
+//! sources; `dist/source-hash` fingerprints the sources it was built from, and the test below
+//! fails when a source changed without a rebuild.
+//!
+//! The console is a client of the public API only (same origin here; in AWS the same files can
+//! be deployed as static assets, see console/README.md). Hash routes (`/#/campaigns`) keep every
+//! API path free.
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+const INDEX_HTML: &[u8] = include_bytes!("../../../console/dist/index.html");
+const APP_JS: &[u8] = include_bytes!("../../../console/dist/console/app.js");
+const APP_CSS: &[u8] = include_bytes!("../../../console/dist/console/app.css");
+/// SHA-256 of the console sources the embedded build came from (written by the build).
+pub const SOURCE_HASH: &str = include_str!("../../../console/dist/source-hash");
+
+/// The page may only load its own script and style and talk to its own origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The console's deployment settings: none when it is served with the API (same origin, token
+/// sign-in). A static deployment ships its own `console/config.json` (console/README.md).
+const CONFIG_JSON: &[u8] = b"{}\n";
+
+/// `GET /`, `GET /console/app.js`, `GET /console/app.css`, `GET /console/config.json` (HEAD too).
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/", get(|h: HeaderMap| async move { asset(&h, INDEX_HTML, "text/html; charset=utf-8", true) }))
+        .route(
+            "/console/app.js",
+            get(|h: HeaderMap| async move { asset(&h, APP_JS, "text/javascript; charset=utf-8", false) }),
+        )
+        .route(
+            "/console/app.css",
+            get(|h: HeaderMap| async move { asset(&h, APP_CSS, "text/css; charset=utf-8", false) }),
+        )
+        .route(
+            "/console/config.json",
+            get(|h: HeaderMap| async move { asset(&h, CONFIG_JSON, "application/json", false) }),
+        )
+}
+
+fn etag() -> String {
+    format!("\"console-{}\"", SOURCE_HASH.trim().get(..16).unwrap_or("0"))
+}
+
+/// Fixed file names, so no long-lived caching: browsers revalidate with the ETag (304).
+fn asset(headers: &HeaderMap, body: &'static [u8], content_type: &'static str, is_page: bool) -> Response {
+    let tag = etag();
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { body.into_response() };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, value);
+    }
+    if is_page {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// The inputs of the build, as console/scripts/source-hash.mjs lists them.
+    const INPUTS: &[&str] =
+        &["index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts", "src"];
+
+    fn console_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console")
+    }
+
+    fn walk(root: &Path, path: &Path, out: &mut Vec<String>) {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                walk(root, &entry.unwrap().path(), out);
+            }
+        } else {
+            let relative = path.strip_prefix(root).unwrap();
+            out.push(
+                relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+
+    #[test]
+    fn embedded_build_is_current_with_the_sources() {
+        let root = console_dir();
+        let mut files = Vec::new();
+        for input in INPUTS {
+            walk(&root, &root.join(input), &mut files);
+        }
+        // Node sorts UTF-16 code units; for these ASCII paths that is byte order.
+        files.sort();
+        let mut hash = Sha256::new();
+        for file in &files {
+            hash.update(file.as_bytes());
+            hash.update([0]);
+            hash.update(std::fs::read(root.join(file)).unwrap());
+            hash.update([0]);
+        }
+        let digest = hex::encode(hash.finalize());
+        assert_eq!(
+            digest,
+            SOURCE_HASH.trim(),
+            "console/dist is older than the console sources: run console/build.sh and commit console/dist"
+        );
+        let on_disk = std::fs::read_to_string(root.join("dist/source-hash")).unwrap();
+        assert_eq!(on_disk.trim(), SOURCE_HASH.trim(), "rebuild the relais binary: it embeds an older console");
+    }
+
+    #[test]
+    fn the_page_loads_the_embedded_files() {
+        let page = std::str::from_utf8(INDEX_HTML).unwrap();
+        assert!(page.contains("src=\"./console/app.js\""), "{page}");
+        assert!(page.contains("href=\"./console/app.css\""), "{page}");
+        let built: Vec<String> = std::fs::read_dir(console_dir().join("dist/console"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let mut built = built;
+        built.sort();
+        assert_eq!(built, ["app.css", "app.js"], "the build makes files console.rs does not serve");
+    }
+
+    #[tokio::test]
+    async fn serves_the_page_and_revalidates() {
+        use tower::ServiceExt;
+        let app: Router = routes();
+        let response =
+            app.clone().oneshot(axum::http::Request::get("/").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert!(response.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+        let tag = response.headers()[header::ETAG].clone();
+        let again = app
+            .oneshot(
+                axum::http::Request::get("/console/app.js")
+                    .header(header::IF_NONE_MATCH, tag)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+}
