@@ -108,6 +108,11 @@ fn is_account_sid(sid: &str) -> bool {
 
 #[async_trait]
 impl ChannelSender for TwilioClient {
+    /// The configured per-sender rate, enforced across dispatchers by the engine.
+    fn max_per_second(&self, _sender: &str) -> Option<u32> {
+        self.limiter.as_ref().map(|l| l.limit().per_second.ceil().max(1.0) as u32)
+    }
+
     async fn send(&self, request: &SendRequest) -> SendOutcome {
         if !is_account_sid(&self.account_sid) {
             return SendOutcome::Rejected {

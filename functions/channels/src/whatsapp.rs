@@ -159,6 +159,11 @@ const TEMPLATE_FIELDS: &str = "id,name,language,status,category,rejected_reason"
 
 #[async_trait]
 impl ChannelSender for WhatsAppClient {
+    /// The configured per-sender rate, enforced across dispatchers by the engine.
+    fn max_per_second(&self, _sender: &str) -> Option<u32> {
+        self.limiter.as_ref().map(|l| l.limit().per_second.ceil().max(1.0) as u32)
+    }
+
     async fn send(&self, request: &SendRequest) -> SendOutcome {
         if !is_graph_id(&request.from) {
             return SendOutcome::Rejected {

@@ -248,6 +248,12 @@ pub enum TemplateOutcome {
 pub trait ChannelSender: Send + Sync {
     async fn send(&self, request: &SendRequest) -> SendOutcome;
 
+    /// The most messages per second this channel may send from `sender` (a WhatsApp phone
+    /// number id, an SMS sender), shared by every dispatcher; `None` for no limit (outbox).
+    fn max_per_second(&self, _sender: &str) -> Option<u32> {
+        None
+    }
+
     /// Register a message template before business-initiated sends. Channels without
     /// templates (SMS, the outbox) approve at once.
     async fn register_template(&self, _request: &TemplateRequest) -> TemplateOutcome {

@@ -1,0 +1,139 @@
+//! Per-sender rate limit across concurrent dispatchers (SPEC 3): however many dispatchers
+//! work at once, a sender never sends more than its rate in any second; nothing is lost, the
+//! rest goes in the following seconds, and no retry is spent on it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use relais_app::AppConfig;
+use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::engine;
+use relais_app::local::{LocalParts, LocalRuntime};
+use relais_app::ports::{ChannelSender, Clock, DispatchJob, DispatchReason, SendOutcome, SendRequest};
+use relais_domain::{Channel, MessageState};
+use serde_json::json;
+
+/// A provider that allows `RATE` messages per second per sender and records arrival times.
+struct Provider {
+    clock: Arc<VirtualClock>,
+    arrivals: Mutex<Vec<(DateTime<Utc>, String)>>,
+}
+
+const RATE: u32 = 3;
+
+#[async_trait]
+impl ChannelSender for Provider {
+    async fn send(&self, request: &SendRequest) -> SendOutcome {
+        // Yield so that concurrent dispatchers interleave here, as real HTTP calls do.
+        tokio::task::yield_now().await;
+        self.arrivals.lock().unwrap().push((self.clock.now(), request.from.clone()));
+        SendOutcome::Accepted { provider_message_id: request.key.clone() }
+    }
+    fn max_per_second(&self, _sender: &str) -> Option<u32> {
+        Some(RATE)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_dispatchers_respect_the_sender_rate() {
+    let start = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
+    let clock = Arc::new(VirtualClock::new(start));
+    let provider = Arc::new(Provider { clock: clock.clone(), arrivals: Mutex::new(Vec::new()) });
+    let rt = LocalRuntime::new(LocalParts {
+        store: Arc::new(MemoryStore::new()),
+        clock: clock.clone(),
+        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()),
+        whatsapp: None,
+        sms: Some(provider.clone()),
+        mail: MailOutbox::new(None),
+        vendors: None,
+        config: AppConfig::default(),
+        whatsapp_rejects: vec![],
+        sms_rejects: vec![],
+    });
+    // Ten guests confirmed at once; a status_change campaign on SMS sends to each right away.
+    let scenario = json!({
+        "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-02T00:00:00Z",
+        "account": {"id": "a", "name": "A"},
+        "users": [{"id": "ed", "role": "editor"}, {"id": "ap", "role": "approver"}],
+        "properties": [{"id": "p", "name": "P", "time_zone": "UTC", "check_in_time": "15:00", "check_out_time": "11:00",
+                        "pms": "mews", "webhook_secret": "s"}],
+        "chatbots": [{"id": "bot", "property_ids": ["p"], "sms": {"sender": "+15550001111"}}],
+        "campaigns": [{"id": "hello", "created_by": "ed", "approve": true, "category": "pre_stay", "name": "Hello",
+            "property_id": "p", "chatbot_id": "bot", "trigger": {"type": "status_change"}, "target": {"status": "confirmed"},
+            "channel": {"primary": "sms", "fallback": null},
+            "messages": {"en": {"sms": {"type": "text", "body": "Hello {{guest_first_name}}"}}}}],
+        "events": []
+    });
+    let (scenario, _) = relais_domain::validate::parse_scenario(&scenario).unwrap();
+    relais_app::simulate::setup(&rt.app, &scenario, &mut Default::default()).await.unwrap();
+    for i in 0..10 {
+        let body = serde_json::to_vec(&json!({"event_id": format!("e{i}"), "occurred_at": start, "reservation": {
+            "id": format!("r{i}"), "property_id": "p", "source": "direct", "status": "confirmed",
+            "check_in": "2026-06-10", "check_out": "2026-06-12", "updated_at": start,
+            "guest": {"first_name": "G", "last_name": "H", "phone": format!("+1555000010{i}")}}}))
+        .unwrap();
+        let mut request = relais_app::ports::InboundRequest { body: body.clone(), ..Default::default() };
+        request.headers.insert("x-relais-timestamp".into(), start.timestamp().to_string());
+        request.headers.insert("x-relais-signature".into(), relais_domain::intake::sign("s", start.timestamp(), &body));
+        assert_eq!(relais_app::intake::handle_pms_webhook(&rt.app, "canonical", "p", &request).await.status, 200);
+    }
+    // Evaluate the changes, then let four dispatchers race over the same jobs every second.
+    for event in rt.bus.take_all() {
+        engine::on_reservation_changed(&rt.app, &event).await.unwrap();
+    }
+    for second in 0..10 {
+        clock.set(start + Duration::seconds(second));
+        let jobs = rt.queue.take_ready(clock.now());
+        let mut workers = Vec::new();
+        for worker in 0..4 {
+            let jobs: Vec<DispatchJob> = jobs.iter().skip(worker).step_by(4).cloned().collect();
+            let app = rt.app.clone();
+            workers.push(async move {
+                for job in jobs {
+                    engine::dispatch(&app, &job).await.unwrap();
+                    // SQS at-least-once: some jobs arrive twice.
+                    engine::dispatch(&app, &DispatchJob { reason: DispatchReason::Due, ..job }).await.unwrap();
+                }
+            });
+        }
+        futures_join_all(workers).await;
+    }
+    let arrivals = provider.arrivals.lock().unwrap().clone();
+    let mut per_second: BTreeMap<i64, u32> = BTreeMap::new();
+    for (at, _) in &arrivals {
+        *per_second.entry(at.timestamp()).or_default() += 1;
+    }
+    assert!(per_second.values().all(|n| *n <= RATE), "{per_second:?}");
+    assert_eq!(arrivals.len(), 10, "every guest got the message exactly once");
+    assert!(per_second.len() >= 4, "ten messages at three per second take at least four seconds: {per_second:?}");
+    for message in rt.store.all_messages() {
+        assert_eq!(message.state, MessageState::Sent);
+        assert_eq!(message.retries, 0);
+    }
+}
+
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    // Poll all together on this thread (interleaving at every await), like concurrent workers.
+    let mut pending: Vec<_> = set.into_iter().map(Some).collect();
+    std::future::poll_fn(move |cx| {
+        let mut all_done = true;
+        for slot in pending.iter_mut() {
+            if let Some(f) = slot {
+                if f.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    all_done = false;
+                }
+            }
+        }
+        if all_done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await
+}
