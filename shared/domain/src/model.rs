@@ -990,7 +990,8 @@ pub struct Message {
     /// Channel of the latest attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Always present (an empty list before the first send), as the API documents it.
+    #[serde(default)]
     pub attempts: Vec<Attempt>,
     /// Transient-error retries spent on the current channel.
     #[serde(default)]
