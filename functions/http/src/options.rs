@@ -28,28 +28,7 @@ fn limits() -> Value {
     })
 }
 
-const MESSAGE_CONDITION_TYPES: &[&str] = &[
-    "guests_count",
-    "fully_paid",
-    "check_in_form_submitted",
-    "guest_app_form_submitted",
-    "contract_signed",
-    "planned_arrival",
-    "eta_provided",
-    "planned_departure",
-    "etd_provided",
-    "preferred_language",
-    "hometown",
-    "returning_guest",
-    "total_payout",
-    "auto_review_enabled",
-    "review_submitted",
-    "authorization_hold",
-    "security_deposit",
-    "payment",
-    "available_nights",
-    "custom_field",
-];
+use relais_domain::validate::MESSAGE_CONDITION_TYPES;
 
 fn channels_of(chatbot: &Chatbot) -> Vec<Channel> {
     [Channel::Whatsapp, Channel::Sms].into_iter().filter(|c| chatbot.owns(*c)).collect()

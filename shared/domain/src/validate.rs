@@ -12,6 +12,7 @@ use crate::model::{CampaignSpec, Chatbot, Property, User};
 use crate::scenario::Scenario;
 
 mod campaign;
+pub use campaign::MESSAGE_CONDITION_TYPES;
 mod json;
 mod scenario_file;
 

@@ -836,7 +836,8 @@ fn check_template(c: &mut Checker, path: &str, body: &str) {
     }
 }
 
-const MESSAGE_CONDITION_TYPES: &[&str] = &[
+/// Every message condition `type` of SPEC 2.3 (the wizard lists them too).
+pub const MESSAGE_CONDITION_TYPES: &[&str] = &[
     "guests_count",
     "fully_paid",
     "check_in_form_submitted",
