@@ -1,0 +1,263 @@
+//! Bounded load test of `relais serve` on loopback. Each request is a signed canonical PMS
+//! webhook for a new confirmed reservation (intake, then the evaluator plans the property's
+//! campaigns before the answer, as `relais serve` drains after each request).
+//!
+//! Phase 1, fixed rate (open loop): request i is due at start + i/rate; its latency is measured
+//! from that moment, so a server that falls behind is charged for the queueing (no coordinated
+//! omission). Phase 2, saturation (closed loop): C connections send back to back for a fixed
+//! time. Each phase runs on a fresh data directory; both stop by themselves.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+
+use crate::http::Conn;
+use crate::{Args, percentile};
+
+struct Target {
+    property: String,
+    secret: String,
+    run: String,
+}
+
+impl Target {
+    fn body(&self, i: usize) -> Vec<u8> {
+        let month = 1 + (i % 12);
+        let day = 1 + (i / 12) % 25;
+        json!({
+            "event_id": format!("evt-{}-{i}", self.run),
+            "occurred_at": "2026-06-01T09:00:00Z",
+            "reservation": {
+                "id": format!("r-{}-{i}", self.run),
+                "property_id": self.property,
+                "source": "direct",
+                "status": "confirmed",
+                "check_in": format!("2030-{month:02}-{day:02}"),
+                "check_out": format!("2030-{month:02}-{:02}", day + 3),
+                "guest": {"first_name": "Load", "last_name": "Test", "phone": format!("+3519{:08}", i % 100_000_000),
+                          "language": "en"},
+                "adults": 2, "children": 0,
+                "updated_at": "2026-06-01T09:00:00Z"
+            }
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn headers(&self, body: &[u8]) -> Vec<(&'static str, String)> {
+        let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.secret.as_bytes()).expect("HMAC takes any key length");
+        mac.update(format!("{ts}.").as_bytes());
+        mac.update(body);
+        vec![
+            ("X-Relais-Timestamp", ts.to_string()),
+            ("X-Relais-Signature", format!("sha256={}", hex::encode(mac.finalize().into_bytes()))),
+        ]
+    }
+
+    fn path(&self) -> String {
+        format!("/webhooks/pms/canonical/{}", self.property)
+    }
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGKILL is enough: the data directory is thrown away.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(relais: &Path, seed: &Path, data: &Path, log: &Path) -> Result<Server, String> {
+    let _ = std::fs::remove_dir_all(data);
+    let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut child = Command::new(relais)
+        .arg("serve")
+        .arg("--addr")
+        .arg("127.0.0.1:0")
+        .arg("--data")
+        .arg(data)
+        .arg("--seed")
+        .arg(seed)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", relais.display()))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    // "relais serve: listening on http://127.0.0.1:PORT (data: ...)"
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|a| a.parse::<SocketAddr>().ok());
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let log_text = std::fs::read_to_string(log).unwrap_or_default();
+        return Err(format!("relais serve did not start: {first:?} {log_text}"));
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok(Server { child, addr })
+}
+
+struct Samples {
+    latencies_ms: Vec<f64>,
+    errors: usize,
+    statuses: std::collections::BTreeMap<u16, usize>,
+}
+
+fn summary(name: &str, samples: Samples, elapsed: Duration, extra: Value) -> Value {
+    let Samples { mut latencies_ms, errors, statuses } = samples;
+    latencies_ms.sort_by(f64::total_cmp);
+    let ok = statuses.get(&200).copied().unwrap_or(0);
+    let r = |x: f64| (x * 100.0).round() / 100.0;
+    let mut out = json!({
+        "phase": name,
+        "requests": latencies_ms.len() + errors,
+        "ok": ok,
+        "statuses": statuses.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "io_errors": errors,
+        "seconds": r(elapsed.as_secs_f64()),
+        "per_second": r(latencies_ms.len() as f64 / elapsed.as_secs_f64()),
+        "p50_ms": r(percentile(&latencies_ms, 50.0)),
+        "p90_ms": r(percentile(&latencies_ms, 90.0)),
+        "p99_ms": r(percentile(&latencies_ms, 99.0)),
+        "max_ms": r(latencies_ms.last().copied().unwrap_or(f64::NAN)),
+    });
+    if let (Some(out), Some(extra)) = (out.as_object_mut(), extra.as_object()) {
+        out.extend(extra.clone());
+    }
+    out
+}
+
+fn record(samples: &Mutex<Samples>, result: std::io::Result<u16>, latency_ms: f64) {
+    let mut s = samples.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match result {
+        Ok(status) => {
+            s.latencies_ms.push(latency_ms);
+            *s.statuses.entry(status).or_default() += 1;
+        }
+        Err(_) => s.errors += 1,
+    }
+}
+
+fn fixed_rate(addr: SocketAddr, target: &Arc<Target>, rate: f64, seconds: f64, concurrency: usize) -> Value {
+    let total = (rate * seconds).round() as usize;
+    let next = Arc::new(AtomicUsize::new(0));
+    let samples = Arc::new(Mutex::new(Samples { latencies_ms: Vec::new(), errors: 0, statuses: Default::default() }));
+    let start = Instant::now() + Duration::from_millis(50);
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (next, samples, target) = (next.clone(), samples.clone(), target.clone());
+            std::thread::spawn(move || {
+                let mut conn = Conn::new(addr);
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= total {
+                        return;
+                    }
+                    let due = start + Duration::from_secs_f64(i as f64 / rate);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let body = target.body(i);
+                    let result = conn.post(&target.path(), &target.headers(&body), &body);
+                    record(&samples, result, due.elapsed().as_secs_f64() * 1000.0);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    let elapsed = start.elapsed();
+    let samples = Arc::try_unwrap(samples)
+        .map(|m| m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+        .unwrap_or_else(|_| Samples { latencies_ms: vec![], errors: 0, statuses: Default::default() });
+    summary("fixed_rate", samples, elapsed, json!({"target_rate": rate, "connections": concurrency}))
+}
+
+fn saturate(addr: SocketAddr, target: &Arc<Target>, seconds: f64, concurrency: usize) -> Value {
+    let next = Arc::new(AtomicUsize::new(0));
+    let samples = Arc::new(Mutex::new(Samples { latencies_ms: Vec::new(), errors: 0, statuses: Default::default() }));
+    let start = Instant::now();
+    let stop_at = start + Duration::from_secs_f64(seconds);
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (next, samples, target) = (next.clone(), samples.clone(), target.clone());
+            std::thread::spawn(move || {
+                let mut conn = Conn::new(addr);
+                while Instant::now() < stop_at {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let body = target.body(i);
+                    let sent = Instant::now();
+                    let result = conn.post(&target.path(), &target.headers(&body), &body);
+                    record(&samples, result, sent.elapsed().as_secs_f64() * 1000.0);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    let elapsed = start.elapsed();
+    let samples = Arc::try_unwrap(samples)
+        .map(|m| m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+        .unwrap_or_else(|_| Samples { latencies_ms: vec![], errors: 0, statuses: Default::default() });
+    summary("saturation", samples, elapsed, json!({"connections": concurrency}))
+}
+
+fn store_bytes(data: &Path) -> u64 {
+    std::fs::metadata(data.join("store.json")).map(|m| m.len()).unwrap_or(0)
+}
+
+pub fn main(args: &[String]) -> Result<(), String> {
+    let args = Args::parse(args)?;
+    let relais = PathBuf::from(args.get("relais").ok_or("--relais BIN is required")?);
+    let seed = PathBuf::from(args.get("seed").ok_or("--seed SCENARIO is required")?);
+    let rate: f64 = args.number("rate", 50.0)?;
+    let seconds: f64 = args.number("seconds", 20.0)?;
+    let saturate_seconds: f64 = args.number("saturate-seconds", 10.0)?;
+    let concurrency: usize = args.number("concurrency", 16)?;
+    let work = PathBuf::from(args.get("work").unwrap_or("target/bench/load"));
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let property = args.get("property").unwrap_or("p-lis").to_string();
+    let secret = args.get("secret").unwrap_or("s3cret").to_string();
+    let run = format!("{}", SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
+
+    let mut phases = Vec::new();
+    {
+        let data = work.join("data-fixed");
+        let server = start_server(&relais, &seed, &data, &work.join("serve-fixed.log"))?;
+        let target = Arc::new(Target { property: property.clone(), secret: secret.clone(), run: format!("f{run}") });
+        let mut result = fixed_rate(server.addr, &target, rate, seconds, concurrency);
+        result["store_json_bytes_after"] = json!(store_bytes(&data));
+        phases.push(result);
+    }
+    if saturate_seconds > 0.0 {
+        let data = work.join("data-saturate");
+        let server = start_server(&relais, &seed, &data, &work.join("serve-saturate.log"))?;
+        let target = Arc::new(Target { property, secret, run: format!("s{run}") });
+        let mut result = saturate(server.addr, &target, saturate_seconds, concurrency);
+        result["store_json_bytes_after"] = json!(store_bytes(&data));
+        phases.push(result);
+    }
+    println!("{}", json!({"kind": "load", "phases": phases}));
+    Ok(())
+}
