@@ -274,7 +274,10 @@ pub fn parse_csv_reader<R: Read>(
         match rdr.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(last_line + 1, csv::Position::line);
+                // The csv crate counts only `\n`: with lone-CR line endings (Excel's "CSV
+                // (Macintosh)") every row would report the same line, so a row is never
+                // numbered before the one after the previous row.
+                let line = record.position().map_or(last_line + 1, csv::Position::line).max(last_line + 1);
                 last_line = line;
                 if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
                     continue;
@@ -296,7 +299,7 @@ pub fn parse_csv_reader<R: Read>(
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(last_line + 1, csv::Position::line);
+                let line = e.position().map_or(last_line + 1, csv::Position::line).max(last_line + 1);
                 let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
                 report.rejected.push(RejectedRow { line, field: "row".into(), reason: format!("unreadable row: {e}") });
                 if fatal {
