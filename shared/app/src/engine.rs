@@ -272,6 +272,14 @@ pub async fn dispatch(app: &App, job: &DispatchJob) -> EngineResult<()> {
     let Some(message) = app.store.get_message(&job.message_id).await? else {
         return Ok(());
     };
+    // A redelivered or duplicate job for a message already handled costs one read.
+    let nothing_to_do = match job.reason {
+        DispatchReason::Due | DispatchReason::Retry => !message.state.is_open() || message.due_at > now,
+        DispatchReason::Fallback => message.state != MessageState::Failed,
+    };
+    if nothing_to_do {
+        return Ok(());
+    }
     let Some(loaded) = load(app, &message).await? else {
         return Ok(());
     };
