@@ -178,11 +178,9 @@ fn request_id(request: &Request) -> String {
     {
         return id.clone();
     }
-    let given = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+    let given = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| {
+        !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    });
     match given {
         Some(id) => id.to_string(),
         None => auth::random_id("req").unwrap_or_else(|_| "req_unknown".to_string()),
@@ -193,10 +191,8 @@ fn request_id(request: &Request) -> String {
 /// string, which may carry webhook tokens), and one log line with status and latency.
 async fn observe(mut request: Request, next: Next) -> Response {
     let id = request_id(&request);
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().to_string();
     request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
@@ -248,7 +244,11 @@ impl Caller {
         if self.0.user.role.can_edit() { Ok(()) } else { Err(ApiError::forbidden(format!("your role may not {what}"))) }
     }
     pub fn require_approver(&self, what: &str) -> ApiResult<()> {
-        if self.0.user.role.can_approve() { Ok(()) } else { Err(ApiError::forbidden(format!("your role may not {what}"))) }
+        if self.0.user.role.can_approve() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("your role may not {what}")))
+        }
     }
 }
 
@@ -287,8 +287,7 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> ApiResult<axum::
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(bytes),
         Err(e) => {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
                 || e.to_string().contains("length limit");
             if too_large {
                 Err(ApiError::too_large(limit))

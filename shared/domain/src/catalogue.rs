@@ -21,36 +21,36 @@ const fn pms(id: &'static str, name: &'static str, delivers_events: bool) -> Pms
 /// documentation of a push/webhook interface for reservation changes, the entry is
 /// schedule-only (`false`) until someone verifies otherwise; those are marked "unknown".
 pub const CATALOGUE: &[PmsEntry] = &[
-    pms("sihot", "Sihot", false),                  // unknown: SIHOT.API docs are not public
-    pms("ezee", "eZee", false),                    // unknown: reservation push is for channel managers
-    pms("wintouch", "WinTouch", false),            // unknown
-    pms("host", "Host", false),                    // unknown
-    pms("protel", "Protel", false),                // unknown: protel I/O push is partner-only
-    pms("quohotel", "QuoHotel", false),            // unknown
-    pms("icg", "ICG", false),                      // unknown
-    pms("infor_hms", "Infor HMS", false),          // unknown
-    pms("webrezpro", "WebRezPro", false),          // unknown
-    pms("hestia", "Hestia", false),                // unknown
-    pms("resalys", "Resalys", false),              // unknown
-    pms("engisoft", "Engisoft", false),            // unknown
-    pms("siteminder", "SiteMinder", false),        // unknown: SiteMinder Exchange pushes to PMS, not from it
-    pms("hti", "HTI", false),                      // unknown
-    pms("smoobu", "Smoobu", true),                 // webhooks: newReservation / updateReservation / cancelReservation
-    pms("sulcus", "Sulcus", false),                // unknown
-    pms("sitec", "Sitec", false),                  // unknown
-    pms("mews", "Mews", true),                     // Mews Connector API webhooks (ServiceOrderUpdated, ...)
-    pms("abouthotelier", "AboutHotelier", false),  // unknown
-    pms("clocks_pms", "Clocks PMS", true),         // Clock PMS+ API documents webhook subscriptions
-    pms("newhotel", "NewHotel", false),            // unknown
-    pms("tesipro", "TesiPro", false),              // unknown
-    pms("acigroup", "Acigroup", false),            // unknown
-    pms("previo", "Previo", false),                // unknown
-    pms("cloudbeds", "CloudBeds", true),           // Cloudbeds API webhooks (reservation/created, status_changed, ...)
-    pms("oraclecloud", "OracleCloud", true),       // OPERA Cloud OHIP business events
-    pms("rms", "RMS", true),                       // RMS Cloud REST API webhooks
+    pms("sihot", "Sihot", false),                       // unknown: SIHOT.API docs are not public
+    pms("ezee", "eZee", false),                         // unknown: reservation push is for channel managers
+    pms("wintouch", "WinTouch", false),                 // unknown
+    pms("host", "Host", false),                         // unknown
+    pms("protel", "Protel", false),                     // unknown: protel I/O push is partner-only
+    pms("quohotel", "QuoHotel", false),                 // unknown
+    pms("icg", "ICG", false),                           // unknown
+    pms("infor_hms", "Infor HMS", false),               // unknown
+    pms("webrezpro", "WebRezPro", false),               // unknown
+    pms("hestia", "Hestia", false),                     // unknown
+    pms("resalys", "Resalys", false),                   // unknown
+    pms("engisoft", "Engisoft", false),                 // unknown
+    pms("siteminder", "SiteMinder", false),             // unknown: SiteMinder Exchange pushes to PMS, not from it
+    pms("hti", "HTI", false),                           // unknown
+    pms("smoobu", "Smoobu", true), // webhooks: newReservation / updateReservation / cancelReservation
+    pms("sulcus", "Sulcus", false), // unknown
+    pms("sitec", "Sitec", false),  // unknown
+    pms("mews", "Mews", true),     // Mews Connector API webhooks (ServiceOrderUpdated, ...)
+    pms("abouthotelier", "AboutHotelier", false), // unknown
+    pms("clocks_pms", "Clocks PMS", true), // Clock PMS+ API documents webhook subscriptions
+    pms("newhotel", "NewHotel", false), // unknown
+    pms("tesipro", "TesiPro", false), // unknown
+    pms("acigroup", "Acigroup", false), // unknown
+    pms("previo", "Previo", false), // unknown
+    pms("cloudbeds", "CloudBeds", true), // Cloudbeds API webhooks (reservation/created, status_changed, ...)
+    pms("oraclecloud", "OracleCloud", true), // OPERA Cloud OHIP business events
+    pms("rms", "RMS", true),       // RMS Cloud REST API webhooks
     pms("experience_hotel", "Experience Hotel", false), // unknown
-    pms("class_1", "Class 1", false),              // unknown
-    pms("prestige", "Prestige", false),            // unknown
+    pms("class_1", "Class 1", false), // unknown
+    pms("prestige", "Prestige", false), // unknown
     pms("custom_csv", "Custom CSV Configurations", false), // file imports never carry events
 ];
 

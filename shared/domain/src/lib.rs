@@ -5,13 +5,13 @@ pub mod catalogue;
 pub mod conditions;
 pub mod intake;
 pub mod language;
-pub mod template;
 pub mod model;
 pub mod planner;
 pub mod scenario;
 pub mod sms;
+pub mod template;
 pub mod time;
-pub mod whatsapp;
 pub mod validate;
+pub mod whatsapp;
 
 pub use model::*;

@@ -35,9 +35,8 @@ impl FromStr for LocalTime {
     type Err = LocalTimeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bytes = s.as_bytes();
-        let well_formed = bytes.len() == 5
-            && bytes[2] == b':'
-            && bytes.iter().enumerate().all(|(i, b)| i == 2 || b.is_ascii_digit());
+        let well_formed =
+            bytes.len() == 5 && bytes[2] == b':' && bytes.iter().enumerate().all(|(i, b)| i == 2 || b.is_ascii_digit());
         if !well_formed {
             return Err(LocalTimeError(s.to_string()));
         }
