@@ -1,9 +1,9 @@
-//! Embedded adapters: an in-memory store (optionally persisted to a data directory), an
+//! Embedded adapters: an in-memory store (optionally persisted to a data directory, in redb), an
 //! in-memory queue and event bus, a virtual clock, and outbox channels and mailer that record
 //! what would have been sent. The local runner and the simulator use these.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -11,14 +11,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{Account, Campaign, Channel, Chatbot, Message, MessageState, Property, Reservation, User};
 use serde::{Deserialize, Serialize};
 
+mod durable;
+
+use self::durable::Change;
 use crate::ports::{
     ChannelSender, Clock, DispatchJob, EventBus, Mailer, Notification, ReservationChanged, ReservationRecord,
     SendOutcome, SendRequest, Store, StoreError, StoreResult, WorkQueue,
 };
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave our maps half-written (every mutation is a
-    // single insert/replace), so a poisoned lock is still safe to use.
+    // A panic while holding the lock cannot leave our maps half-written (every mutation is one
+    // `Change` applied after it is persisted), so a poisoned lock is still safe to use.
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -37,7 +40,7 @@ struct State {
     opt_outs: BTreeSet<String>,
     watermarks: BTreeMap<String, DateTime<Utc>>,
     notifications: Vec<Notification>,
-    /// Due index: open and in-flight messages by due time. Derived; rebuilt on load.
+    /// Due index: open and in-flight messages by due time. Derived; rebuilt on open.
     #[serde(skip)]
     due: BTreeSet<(DateTime<Utc>, String)>,
     #[serde(skip)]
@@ -74,31 +77,32 @@ fn opt_out_key(channel: Channel, phone: &str) -> String {
     format!("{}:{phone}", channel.as_str())
 }
 
-/// The embedded store. With a data directory, every write is persisted (snapshot written to a
-/// temporary file, then renamed) before it is acknowledged, so a restart loses nothing.
+/// The embedded store. With a data directory, every write is persisted to `dir/store.redb`
+/// (the changed entity only, one committed redb transaction) before it is acknowledged, so a
+/// restart loses nothing; reads are served from memory.
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
-    file: Option<PathBuf>,
+    disk: Option<durable::Disk>,
 }
 
 impl MemoryStore {
+    /// A store in memory only.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
     }
 
-    /// A store persisted in `dir/store.json` (created if missing).
-    pub fn open(dir: &std::path::Path) -> Result<MemoryStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
-        let file = dir.join("store.json");
-        let mut state = match std::fs::read(&file) {
-            Ok(bytes) => serde_json::from_slice::<State>(&bytes)
-                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", file.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
-            Err(e) => return Err(StoreError::Unavailable(format!("{}: {e}", file.display()))),
-        };
-        state.rebuild_indexes();
-        Ok(MemoryStore { state: Mutex::new(state), file: Some(file) })
+    /// A store persisted in `dir/store.redb` (created if missing; a `dir/store.json` snapshot of
+    /// earlier versions is imported once). When another process has it open for writing, this
+    /// is a read-only snapshot whose writes answer [`StoreError::Unavailable`].
+    pub fn open(dir: &Path) -> Result<MemoryStore, StoreError> {
+        let (state, disk) = durable::Disk::open(dir)?;
+        Ok(MemoryStore { state: Mutex::new(state), disk: Some(disk) })
+    }
+
+    /// Whether `dir` holds a persisted store (of this version or an earlier one).
+    pub fn exists_in(dir: &Path) -> bool {
+        dir.join(durable::FILE).exists() || dir.join(durable::LEGACY_FILE).exists()
     }
 
     /// Whether nothing has been stored yet (for `--seed` into an empty data directory).
@@ -117,15 +121,17 @@ impl MemoryStore {
         lock(&self.state).reservations.values().cloned().collect()
     }
 
-    fn write<R>(&self, change: impl FnOnce(&mut State) -> StoreResult<R>) -> StoreResult<R> {
+    /// A mutation: `decide` reads the state and answers the result and the entity to change, if
+    /// any. Under the same lock, the change is persisted (committed) and then applied in memory,
+    /// so conditional writes stay atomic and a failed commit changes nothing.
+    fn write<R>(&self, decide: impl FnOnce(&State) -> StoreResult<(R, Option<Change>)>) -> StoreResult<R> {
         let mut state = lock(&self.state);
-        let result = change(&mut state)?;
-        if let Some(file) = &self.file {
-            let bytes = serde_json::to_vec(&*state).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            let tmp = file.with_extension("json.tmp");
-            std::fs::write(&tmp, bytes)
-                .and_then(|()| std::fs::rename(&tmp, file))
-                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", file.display())))?;
+        let (result, change) = decide(&state)?;
+        if let Some(change) = change {
+            if let Some(disk) = &self.disk {
+                disk.persist(&change)?;
+            }
+            state.apply(change);
         }
         Ok(result)
     }
@@ -145,19 +151,13 @@ where
 #[async_trait]
 impl Store for MemoryStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
-        self.write(|s| {
-            s.accounts.insert(account.id.clone(), account.clone());
-            Ok(())
-        })
+        self.write(|_| Ok(((), Some(Change::Account(account.clone())))))
     }
     async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
         self.read(|s| s.accounts.get(id).cloned())
     }
     async fn put_user(&self, user: &User) -> StoreResult<()> {
-        self.write(|s| {
-            s.users.insert(user.id.clone(), user.clone());
-            Ok(())
-        })
+        self.write(|_| Ok(((), Some(Change::User(user.clone())))))
     }
     async fn get_user(&self, id: &str) -> StoreResult<Option<User>> {
         self.read(|s| s.users.get(id).cloned())
@@ -166,10 +166,7 @@ impl Store for MemoryStore {
         self.read(|s| account_of(&s.users, account_id, |u| u.account_id.as_deref()))
     }
     async fn put_property(&self, property: &Property) -> StoreResult<()> {
-        self.write(|s| {
-            s.properties.insert(property.id.clone(), property.clone());
-            Ok(())
-        })
+        self.write(|_| Ok(((), Some(Change::Property(property.clone())))))
     }
     async fn get_property(&self, id: &str) -> StoreResult<Option<Property>> {
         self.read(|s| s.properties.get(id).cloned())
@@ -178,10 +175,7 @@ impl Store for MemoryStore {
         self.read(|s| account_of(&s.properties, account_id, |p| p.account_id.as_deref()))
     }
     async fn put_chatbot(&self, chatbot: &Chatbot) -> StoreResult<()> {
-        self.write(|s| {
-            s.chatbots.insert(chatbot.id.clone(), chatbot.clone());
-            Ok(())
-        })
+        self.write(|_| Ok(((), Some(Change::Chatbot(chatbot.clone())))))
     }
     async fn get_chatbot(&self, id: &str) -> StoreResult<Option<Chatbot>> {
         self.read(|s| s.chatbots.get(id).cloned())
@@ -196,8 +190,7 @@ impl Store for MemoryStore {
             if current != expected_version {
                 return Err(StoreError::Conflict(format!("campaign {} changed", campaign.id)));
             }
-            s.campaigns.insert(campaign.id.clone(), campaign.clone());
-            Ok(())
+            Ok(((), Some(Change::Campaign(campaign.clone()))))
         })
     }
     async fn get_campaign(&self, id: &str) -> StoreResult<Option<Campaign>> {
@@ -221,8 +214,7 @@ impl Store for MemoryStore {
             if current != expected_version {
                 return Err(StoreError::Conflict(format!("reservation {key} changed")));
             }
-            s.reservations.insert(key, record.clone());
-            Ok(())
+            Ok(((), Some(Change::Reservation(key, record.clone()))))
         })
     }
     async fn reservations_in_unit(&self, property_id: &str, unit_id: &str) -> StoreResult<Vec<Reservation>> {
@@ -275,10 +267,7 @@ impl Store for MemoryStore {
         self.write(|s| {
             // An expired key is forgotten: the same work may happen again after its TTL.
             let fresh = s.remembered.get(key).is_none_or(|until| *until < now);
-            if fresh {
-                s.remembered.insert(key.to_string(), expires);
-            }
-            Ok(fresh)
+            Ok((fresh, fresh.then(|| Change::Remembered(key.to_string(), expires))))
         })
     }
 
@@ -288,25 +277,20 @@ impl Store for MemoryStore {
     async fn create_message(&self, message: &Message) -> StoreResult<bool> {
         self.write(|s| {
             if s.messages.contains_key(&message.id) {
-                return Ok(false);
+                return Ok((false, None));
             }
-            s.index_message(message);
-            s.messages.insert(message.id.clone(), message.clone());
-            Ok(true)
+            Ok((true, Some(Change::Message(message.clone()))))
         })
     }
     async fn update_message(&self, message: &Message, expected_version: u64) -> StoreResult<()> {
         self.write(|s| {
-            let Some(current) = s.messages.get(&message.id).cloned() else {
+            let Some(current) = s.messages.get(&message.id) else {
                 return Err(StoreError::Conflict(format!("message {} does not exist", message.id)));
             };
             if current.version != expected_version || message.version != expected_version + 1 {
                 return Err(StoreError::Conflict(format!("message {} changed", message.id)));
             }
-            s.unindex_message(&current);
-            s.index_message(message);
-            s.messages.insert(message.id.clone(), message.clone());
-            Ok(())
+            Ok(((), Some(Change::Message(message.clone()))))
         })
     }
     async fn messages_of_reservation(&self, property_id: &str, reservation_id: &str) -> StoreResult<Vec<Message>> {
@@ -339,12 +323,8 @@ impl Store for MemoryStore {
     async fn set_opt_out(&self, channel: Channel, phone: &str, opted_out: bool, _at: DateTime<Utc>) -> StoreResult<()> {
         self.write(|s| {
             let key = opt_out_key(channel, phone);
-            if opted_out {
-                s.opt_outs.insert(key);
-            } else {
-                s.opt_outs.remove(&key);
-            }
-            Ok(())
+            let unchanged = s.opt_outs.contains(&key) == opted_out;
+            Ok(((), (!unchanged).then_some(Change::OptOut(key, opted_out))))
         })
     }
     async fn is_opted_out(&self, channel: Channel, phone: &str) -> StoreResult<bool> {
@@ -357,26 +337,29 @@ impl Store for MemoryStore {
     async fn advance_watermark(&self, name: &str, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> StoreResult<bool> {
         self.write(|s| {
             if s.watermarks.get(name).copied() != from {
-                return Ok(false);
+                return Ok((false, None));
             }
-            s.watermarks.insert(name.to_string(), to);
-            Ok(true)
+            Ok((true, Some(Change::Watermark(name.to_string(), to))))
         })
     }
 
     async fn add_notification(&self, notification: &Notification) -> StoreResult<()> {
-        self.write(|s| {
-            s.notifications.push(notification.clone());
-            Ok(())
-        })
+        self.write(|s| Ok(((), Some(Change::Notification(s.notifications.len(), notification.clone())))))
     }
     async fn list_notifications(&self, user_id: &str) -> StoreResult<Vec<Notification>> {
         self.read(|s| s.notifications.iter().filter(|n| n.user_id == user_id).cloned().collect())
     }
     async fn mark_notification_read(&self, user_id: &str, id: &str) -> StoreResult<bool> {
         self.write(|s| {
-            let found = s.notifications.iter_mut().find(|n| n.user_id == user_id && n.id == id);
-            Ok(found.map(|n| n.read = true).is_some())
+            let Some(position) = s.notifications.iter().position(|n| n.user_id == user_id && n.id == id) else {
+                return Ok((false, None));
+            };
+            let mut read = s.notifications[position].clone();
+            if read.read {
+                return Ok((true, None));
+            }
+            read.read = true;
+            Ok((true, Some(Change::Notification(position, read))))
         })
     }
 }
