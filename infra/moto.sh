@@ -83,9 +83,9 @@ start() {
   # The server must not inherit the lock (fd 9), or the next `start` would wait forever.
   # setsid: the server outlives the caller's process group (cargo test) until `stop`.
   if command -v setsid >/dev/null 2>&1; then
-    setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" </dev/null >"$LOG_FILE" 2>&1 9>&- &
+    setsid "$VENV/bin/python" "$ROOT/infra/moto_serve.py" 127.0.0.1 "$port" </dev/null >"$LOG_FILE" 2>&1 9>&- &
   else
-    nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" </dev/null >"$LOG_FILE" 2>&1 9>&- &
+    nohup "$VENV/bin/python" "$ROOT/infra/moto_serve.py" 127.0.0.1 "$port" </dev/null >"$LOG_FILE" 2>&1 9>&- &
   fi
   pid=$!
   echo "$pid" >"$PID_FILE"
