@@ -224,7 +224,7 @@ fn saturate(addr: SocketAddr, target: &Arc<Target>, seconds: f64, concurrency: u
 }
 
 fn store_bytes(data: &Path) -> u64 {
-    std::fs::metadata(data.join("store.json")).map(|m| m.len()).unwrap_or(0)
+    std::fs::metadata(data.join("store.redb")).map(|m| m.len()).unwrap_or(0)
 }
 
 pub fn main(args: &[String]) -> Result<(), String> {
@@ -247,7 +247,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         let server = start_server(&relais, &seed, &data, &work.join("serve-fixed.log"))?;
         let target = Arc::new(Target { property: property.clone(), secret: secret.clone(), run: format!("f{run}") });
         let mut result = fixed_rate(server.addr, &target, rate, seconds, concurrency);
-        result["store_json_bytes_after"] = json!(store_bytes(&data));
+        result["store_bytes_after"] = json!(store_bytes(&data));
         phases.push(result);
     }
     if saturate_seconds > 0.0 {
@@ -255,7 +255,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         let server = start_server(&relais, &seed, &data, &work.join("serve-saturate.log"))?;
         let target = Arc::new(Target { property, secret, run: format!("s{run}") });
         let mut result = saturate(server.addr, &target, saturate_seconds, concurrency);
-        result["store_json_bytes_after"] = json!(store_bytes(&data));
+        result["store_bytes_after"] = json!(store_bytes(&data));
         phases.push(result);
     }
     println!("{}", json!({"kind": "load", "phases": phases}));

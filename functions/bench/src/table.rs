@@ -141,9 +141,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
     for id in intake_ids {
         if let Some(e) = criterion(&criterion_dir, &id) {
             let per = e.elements.unwrap_or(1.0) / (e.ns * 1e-9);
+            let what = if e.elements.is_some() { "per iteration" } else { "per webhook" };
             row(
-                &format!("webhook handling `{id}` (one core, embedded store)"),
-                format!("{} ({} per iteration)", rate(per), duration_ns(e.ns)),
+                &format!("webhook handling, `{id}` (intake on the embedded store, one core)"),
+                format!("{} ({} {what})", rate(per), duration_ns(e.ns)),
                 "",
             );
         }
@@ -165,7 +166,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         for phase in load["phases"].as_array().into_iter().flatten() {
             let ok = phase["ok"].as_u64().unwrap_or(0);
             let requests = phase["requests"].as_u64().unwrap_or(0);
-            let store = phase["store_json_bytes_after"].as_f64().unwrap_or(0.0);
+            let store = phase["store_bytes_after"].as_f64().unwrap_or(0.0);
             match phase["phase"].as_str() {
                 Some("fixed_rate") => row(
                     &format!(
@@ -215,12 +216,24 @@ pub fn main(args: &[String]) -> Result<(), String> {
             format!("{} (over {} sends)", f("per_send_dispatcher"), d["sends"]),
             "",
         );
+        let requests = |k: &str| d["requests"][k].as_f64().unwrap_or(0.0);
+        let sends = d["sends"].as_f64().unwrap_or(0.0);
+        let pipeline = requests("pms-webhook") + requests("evaluator") + requests("dispatcher");
         row(
-            "DynamoDB requests per sent message: everything (webhooks, evaluator, sweeps, dispatcher)",
-            f("per_send_total"),
+            "DynamoDB requests per sent message: its share of webhooks + evaluator + dispatcher",
+            if sends > 0.0 { format!("{:.1}", pipeline / sends) } else { missing() },
             "",
         );
-        row("DynamoDB requests per sweep run", format!("{} (over {} runs)", f("per_sweep"), d["sweeps"]), "");
+        row(
+            "DynamoDB requests per sweep run (hourly here; 2 hour buckets x 4 shards + 4 OPEN shards)",
+            format!(
+                "{} (over {} runs; with the sweeps: {} per sent message)",
+                f("per_sweep"),
+                d["sweeps"],
+                f("per_send_total")
+            ),
+            "",
+        );
     }
 
     // The six Lambdas.
