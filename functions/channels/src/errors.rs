@@ -41,23 +41,29 @@ pub(crate) fn retry_after_seconds(headers: &reqwest::header::HeaderMap) -> Optio
 ///
 /// `connect`: the request never reached the provider, so a retry cannot duplicate the message.
 /// `timeout`: the provider may or may not have accepted it (neither API has an idempotency key
-/// for sends); retrying is what the spec asks, and the caller should know it is the one case
-/// where a duplicate is possible.
+/// for sends). Every send carries our key (WhatsApp `biz_opaque_callback_data`, Twilio
+/// `StatusCallback?relais_key=`), which the provider's status report echoes; the retry waits
+/// [`UNANSWERED_SEND_RETRY_SECONDS`] so that the report, if the message went out, settles it
+/// first (`engine::apply_status`) and the retry finds nothing to send.
 pub(crate) fn transport_outcome(err: &reqwest::Error, provider: &'static str) -> SendOutcome {
-    let code = if err.is_connect() {
-        "connect"
+    let (code, retry_after_seconds) = if err.is_connect() {
+        ("connect", None)
     } else if err.is_timeout() {
-        "timeout"
+        ("timeout", Some(UNANSWERED_SEND_RETRY_SECONDS))
     } else {
-        "transport"
+        ("transport", Some(UNANSWERED_SEND_RETRY_SECONDS))
     };
     tracing::warn!(provider, code, "provider request failed before an answer");
     SendOutcome::Transient {
         code: code.to_string(),
         detail: format!("{provider} request failed: {code}"),
-        retry_after_seconds: None,
+        retry_after_seconds,
     }
 }
+
+/// The earliest retry of a send whose answer was lost: long enough for the provider's first
+/// status report (usually seconds) to arrive.
+pub const UNANSWERED_SEND_RETRY_SECONDS: u32 = 120;
 
 /// Provider error texts sometimes quote the phone number ("The 'To' number +1555... is not a
 /// valid phone number"). Details end up in timelines and logs, so runs of 7 or more digits are

@@ -9,14 +9,12 @@
 //!   callbacks, inbound messages with STOP / START keywords.
 //! - [`status`]: provider statuses -> [`MessageState`](relais_domain::MessageState) and the
 //!   "never go backwards" rule.
-//! - [`backoff`]: bounded exponential backoff with jitter (re-enqueue delays, never sleeps).
 //! - [`ratelimit`]: per-sender token buckets; senders answer `Transient{code:"rate_limited_local"}`
 //!   instead of waiting.
 //! - [`config`]: settings from the environment (SPEC 5.1).
 //!
 //! Nothing here logs a phone number, a message body or a secret.
 
-pub mod backoff;
 pub mod config;
 mod errors;
 pub mod ratelimit;
@@ -25,14 +23,14 @@ pub mod twilio;
 pub mod whatsapp;
 pub mod whatsapp_webhook;
 
-pub use backoff::{MAX_ATTEMPTS, rate_limit_delay_seconds, retry_delay_seconds};
 pub use config::{ChannelsConfig, ConfigError, TwilioConfig, WhatsAppConfig, from_env};
-pub use errors::{ErrorClass, ParseError};
+pub use errors::{ErrorClass, ParseError, UNANSWERED_SEND_RETRY_SECONDS};
 pub use ratelimit::{RateLimit, RateLimiter, TokenBucket};
 pub use status::{should_apply, state_rank, twilio_state, whatsapp_state};
 pub use twilio::{
-    OptAction, TwilioClient, TwilioInbound, TwilioMessageStatus, TwilioStatus, classify_twilio_error, opt_keyword,
-    parse_form, parse_inbound, parse_status_callback, twilio_signature, verify_twilio_signature,
+    OptAction, SEND_KEY_PARAMETER, TwilioClient, TwilioInbound, TwilioMessageStatus, TwilioStatus,
+    classify_twilio_error, opt_keyword, parse_form, parse_inbound, parse_status_callback, status_callback_with_key,
+    twilio_signature, verify_twilio_signature,
 };
 pub use whatsapp::{
     TemplateCategory, TemplateError, TemplateRegistration, TemplateSpec, WhatsAppClient, classify_whatsapp_error,

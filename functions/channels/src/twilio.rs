@@ -92,11 +92,26 @@ impl TwilioClient {
         }
         form.push(("Body", request.body.clone()));
         if let Some(cb) = request.status_callback.as_ref().or(self.default_status_callback.as_ref()) {
-            form.push(("StatusCallback", cb.clone()));
+            form.push(("StatusCallback", status_callback_with_key(cb, &request.key)));
         }
         form
     }
 }
+
+/// The status callback URL with our send key as `relais_key`, so that a status names our
+/// message even when the send's own answer was lost (Twilio signs the URL with its query).
+pub fn status_callback_with_key(callback: &str, key: &str) -> String {
+    match reqwest::Url::parse(callback) {
+        Ok(mut url) if !key.is_empty() => {
+            url.query_pairs_mut().append_pair(SEND_KEY_PARAMETER, key);
+            url.to_string()
+        }
+        _ => callback.to_string(),
+    }
+}
+
+/// The query parameter of the status callback URL that carries our send key.
+pub const SEND_KEY_PARAMETER: &str = "relais_key";
 
 fn is_messaging_service(from: &str) -> bool {
     from.len() == 34 && from.starts_with("MG") && from.chars().all(|c| c.is_ascii_alphanumeric())

@@ -279,6 +279,19 @@ impl ChannelSender for WhatsAppClient {
 
 /// The JSON body of a send (public so the outbox and tests can show exactly what goes out).
 pub fn message_payload(request: &SendRequest) -> Value {
+    let mut payload = message_content(request);
+    // Meta echoes it in the sent/delivered/read statuses: if this request times out but the
+    // message went out, its status still names our message (see `engine::apply_status`).
+    if !request.key.is_empty() && request.key.len() <= MAX_CALLBACK_DATA_BYTES {
+        payload["biz_opaque_callback_data"] = Value::String(request.key.clone());
+    }
+    payload
+}
+
+/// Meta's limit for `biz_opaque_callback_data`.
+const MAX_CALLBACK_DATA_BYTES: usize = 512;
+
+fn message_content(request: &SendRequest) -> Value {
     let to = wa_recipient(&request.to);
     match &request.template_name {
         Some(name) => {

@@ -101,6 +101,9 @@ pub enum WhatsAppWebhookEvent {
         /// [`classify_whatsapp_error`](crate::whatsapp::classify_whatsapp_error)).
         error_code: Option<String>,
         error_title: Option<String>,
+        /// `biz_opaque_callback_data`: the send's key we gave Meta (`SendRequest::key`), so a
+        /// status names our message even when the send's own answer was lost.
+        send_key: Option<String>,
     },
     /// `messages[]` of a `messages` change: the guest wrote to the business.
     Inbound {
@@ -203,6 +206,7 @@ fn messages_change(value: serde_json::Value, events: &mut Vec<WhatsAppWebhookEve
             recipient: s.recipient_id,
             error_code: first.as_ref().and_then(|e| e.code.as_ref()).map(id_string),
             error_title: first.and_then(|e| e.title.or(e.message)),
+            send_key: s.biz_opaque_callback_data.filter(|k| !k.is_empty()),
         });
     }
     for m in v.messages {
@@ -315,6 +319,8 @@ struct StatusItem {
     timestamp: Option<serde_json::Value>,
     #[serde(default)]
     recipient_id: String,
+    #[serde(default)]
+    biz_opaque_callback_data: Option<String>,
     #[serde(default)]
     errors: Vec<ErrorItem>,
 }

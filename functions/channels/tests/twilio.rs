@@ -6,8 +6,8 @@ use base64::Engine;
 use common::*;
 use relais_app::ports::{ChannelSender, SendOutcome, SendRequest};
 use relais_channels::{
-    OptAction, RateLimit, RateLimiter, TwilioClient, TwilioMessageStatus, parse_form, parse_inbound,
-    parse_status_callback, twilio_signature, twilio_state, verify_twilio_signature,
+    OptAction, RateLimit, RateLimiter, TwilioClient, TwilioMessageStatus, UNANSWERED_SEND_RETRY_SECONDS, parse_form,
+    parse_inbound, parse_status_callback, twilio_signature, twilio_state, verify_twilio_signature,
 };
 use relais_domain::{Channel, MessageState};
 use std::collections::BTreeMap;
@@ -64,7 +64,8 @@ async fn send_is_form_encoded_with_basic_auth_and_accepted() {
     assert_eq!(form.get("Body").map(String::as_str), Some("Hi Ana, see you on 10 June!"));
     assert_eq!(
         form.get("StatusCallback").map(String::as_str),
-        Some("https://relais.example.com/webhooks/twilio/status")
+        Some("https://relais.example.com/webhooks/twilio/status?relais_key=msg-1%3Asms"),
+        "statuses name our message even after a timeout"
     );
 }
 
@@ -81,7 +82,8 @@ async fn messaging_service_sender_and_default_callback() {
     assert!(!form.contains_key("From"));
     assert_eq!(
         form.get("StatusCallback").map(String::as_str),
-        Some("https://relais.example.com/webhooks/twilio/status")
+        Some("https://relais.example.com/webhooks/twilio/status?relais_key=msg-1%3Asms"),
+        "statuses name our message even after a timeout"
     );
 }
 
@@ -141,7 +143,10 @@ async fn throttling_and_outages_are_transient() {
 async fn timeout_and_connection_refused_are_transient() {
     let hole = black_hole().await;
     let c = TwilioClient::new(&hole, TWILIO_SID, TWILIO_TOKEN, http(300));
-    assert_eq!(transient(&c.send(&request("+351912345678", "Hi")).await), Some(("timeout", None)));
+    assert_eq!(
+        transient(&c.send(&request("+351912345678", "Hi")).await),
+        Some(("timeout", Some(UNANSWERED_SEND_RETRY_SECONDS)))
+    );
     let closed = closed_port().await;
     assert_eq!(transient(&client(&closed).send(&request("+351912345678", "Hi")).await), Some(("connect", None)));
 }

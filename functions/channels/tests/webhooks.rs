@@ -64,6 +64,7 @@ fn status_sent() {
             recipient: "351912345678".into(),
             error_code: None,
             error_title: None,
+            send_key: Some("msg-1:whatsapp".into()),
         }]
     );
 }

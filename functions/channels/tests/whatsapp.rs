@@ -6,8 +6,8 @@ use common::*;
 use relais_app::ports::{ChannelSender, SendOutcome, SendRequest};
 use relais_channels::whatsapp_webhook::sign;
 use relais_channels::{
-    TemplateCategory, TemplateError, TemplateSpec, WhatsAppClient, WhatsAppWebhookEvent, parse_webhook, template_name,
-    verify_signature, whatsapp_language,
+    TemplateCategory, TemplateError, TemplateSpec, UNANSWERED_SEND_RETRY_SECONDS, WhatsAppClient, WhatsAppWebhookEvent,
+    parse_webhook, template_name, verify_signature, whatsapp_language,
 };
 use relais_domain::{CallToActionButton, Channel, QuickReplyButton, WhatsAppContent};
 use serde_json::{Value, json};
@@ -65,6 +65,7 @@ async fn template_send_is_accepted_with_the_real_request_shape() {
     assert_eq!(body["to"], "351912345678");
     assert_eq!(body["type"], "template");
     assert_eq!(body["template"]["name"], name.as_str());
+    assert_eq!(body["biz_opaque_callback_data"], "msg-1:whatsapp", "statuses name our message even after a timeout");
     assert_eq!(body["template"]["language"]["code"], "pt_PT");
     assert_eq!(
         body["template"]["components"],
@@ -162,7 +163,7 @@ async fn timeouts_and_refused_connections_are_transient() {
     let c = WhatsAppClient::new(&hole, META_VERSION, META_TOKEN, http(300));
     let started = std::time::Instant::now();
     let o = c.send(&request("+351912345678", Some("t"), &[])).await;
-    assert_eq!(transient(&o), Some(("timeout", None)), "{o:?}");
+    assert_eq!(transient(&o), Some(("timeout", Some(UNANSWERED_SEND_RETRY_SECONDS))), "{o:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 
     let closed = closed_port().await;

@@ -4,8 +4,8 @@
 //! `apply_status` / `apply_guest_reply`.
 //!
 //! Callbacks are authenticated with the provider's signature when its secret is configured;
-//! without it they are refused (401), except on the local runner with no provider settings
-//! (`CallbackSettings::accept_unsigned`).
+//! without it they are refused (401), except on the local runner with no setting at all for
+//! that provider (`CallbackSettings::from_settings`).
 
 use std::collections::BTreeMap;
 
@@ -18,9 +18,9 @@ use relais_app::engine::{self, StatusUpdate};
 use relais_app::intake::handle_pms_webhook;
 use relais_app::ports::InboundRequest;
 use relais_channels::{
-    ErrorClass, OptAction, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error, parse_form,
-    parse_inbound, parse_status_callback, parse_webhook, twilio_state, verification_challenge, verify_signature,
-    verify_twilio_signature, whatsapp_state,
+    ErrorClass, OptAction, SEND_KEY_PARAMETER, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error,
+    parse_form, parse_inbound, parse_status_callback, parse_webhook, twilio_state, verification_challenge,
+    verify_signature, verify_twilio_signature, whatsapp_state,
 };
 use relais_domain::Channel;
 use relais_domain::intake::MAX_BODY_BYTES;
@@ -96,8 +96,12 @@ pub async fn whatsapp(State(state): State<ApiState>, headers: HeaderMap, body: B
                 return Err(ApiError::unauthorized("bad or missing X-Hub-Signature-256"));
             }
         }
-        None if state.callbacks.accept_unsigned => {}
-        None => return Err(ApiError::unauthorized("WhatsApp callbacks are not configured (no app secret)")),
+        None if state.callbacks.whatsapp_accepts_unsigned => {}
+        None => {
+            return Err(ApiError::unauthorized(
+                "WhatsApp callbacks cannot be verified: RELAIS_WHATSAPP_APP_SECRET is not set",
+            ));
+        }
     }
     let events = parse_webhook(&body).map_err(|e| match e {
         relais_channels::ParseError::Field { field, message } => {
@@ -110,7 +114,7 @@ pub async fn whatsapp(State(state): State<ApiState>, headers: HeaderMap, body: B
     let received = events.len();
     for event in events {
         match event {
-            WhatsAppWebhookEvent::Status { provider_message_id, status, error_code, .. } => {
+            WhatsAppWebhookEvent::Status { provider_message_id, status, error_code, send_key, .. } => {
                 let Some(state) = whatsapp_state(&status) else { continue };
                 let code = error_code.as_deref().and_then(|c| c.parse::<i64>().ok());
                 let update = StatusUpdate {
@@ -118,6 +122,7 @@ pub async fn whatsapp(State(state): State<ApiState>, headers: HeaderMap, body: B
                     status: state,
                     opted_out: code.is_some() && classify_whatsapp_error(code, 200) == ErrorClass::OptedOut,
                     error_code,
+                    send_key,
                 };
                 engine::apply_status(app, &update).await?;
             }
@@ -180,8 +185,12 @@ async fn twilio_form(
                 return Err(ApiError::unauthorized("bad or missing X-Twilio-Signature"));
             }
         }
-        None if state.callbacks.accept_unsigned => {}
-        None => return Err(ApiError::unauthorized("Twilio callbacks are not configured (no auth token)")),
+        None if state.callbacks.twilio_accepts_unsigned => {}
+        None => {
+            return Err(ApiError::unauthorized(
+                "Twilio callbacks cannot be verified: RELAIS_TWILIO_AUTH_TOKEN is not set",
+            ));
+        }
     }
     Ok(form)
 }
@@ -205,6 +214,7 @@ pub async fn twilio_status(
     State(state): State<ApiState>,
     headers: HeaderMap,
     uri: Uri,
+    QueryMap(query): QueryMap,
     body: Body,
 ) -> ApiResult<Response> {
     let form = twilio_form(&state, &headers, &uri, body).await?;
@@ -216,6 +226,7 @@ pub async fn twilio_status(
             status,
             opted_out: code.is_some() && classify_twilio_error(code, 200) == ErrorClass::OptedOut,
             error_code: callback.error_code,
+            send_key: query.get(SEND_KEY_PARAMETER).cloned(),
         };
         engine::apply_status(&state.app, &update).await?;
     }

@@ -17,10 +17,9 @@
 //! `cloudbeds::map_reservation`. The clock is read once per call, in `to_canonical`, for the
 //! secret rotation window only.
 //!
-//! Known gap: a deletion whose payload no longer carries the booking (Smoobu
-//! `deleteReservation` without dates, Cloudbeds `reservation/deleted` that the API no longer
-//! returns) cannot be expressed as a canonical reservation and is `Ignored`; the port has no
-//! "cancel by id" event.
+//! A deletion whose payload no longer carries the booking (Smoobu `deleteReservation` without
+//! dates, Cloudbeds `reservation/deleted` that the API no longer returns) is
+//! [`VendorError::Deleted`]: intake cancels the reservation it stored under that id.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,6 +115,9 @@ impl PmsAdapters {
         )?;
         match cloudbeds::fetch(&self.http, property, &hook, self.config.request_timeout).await? {
             Some(data) => Ok(vec![cloudbeds::map_reservation(property, &hook, &data)?]),
+            None if hook.is_deleted() => {
+                Err(VendorError::Deleted { event_id: hook.event_id(), reservation_id: hook.reservation_id.clone() })
+            }
             None => {
                 Err(VendorError::Ignored(format!("Cloudbeds no longer returns reservation for event {}", hook.event)))
             }

@@ -123,9 +123,12 @@ pub fn map_booking(property: &Property, action: &str, data: &Value) -> Result<Ve
     let arrival = field(data, &["arrival"]);
     let departure = field(data, &["departure"]);
     if action == "deleteReservation" && (arrival.is_none() || departure.is_none()) {
-        // A deletion that no longer carries the booking cannot be written as a canonical
-        // reservation; nothing to store (see the crate docs).
-        return Err(VendorError::Ignored("Smoobu deletion without the booking's dates".into()));
+        // Not enough for a canonical reservation: cancel the one stored under this id.
+        let modified = modified_raw(data).map(|(_, raw)| raw).unwrap_or_default();
+        return Err(VendorError::Deleted {
+            event_id: stable_event_id("smoobu", &[action, &id, &modified]),
+            reservation_id: id,
+        });
     }
     let check_in = arrival
         .and_then(Value::as_str)

@@ -121,7 +121,7 @@ async fn statuses_map_and_unknown_status_names_the_field() {
 }
 
 #[tokio::test]
-async fn deletion_cancels_when_still_returned_and_is_ignored_when_gone() {
+async fn deletion_cancels_when_still_returned_and_cancels_by_id_when_gone() {
     let (r, _) = run(
         HashMap::new(),
         support::fake::Knobs::default(),
@@ -130,7 +130,13 @@ async fn deletion_cancels_when_still_returned_and_is_ignored_when_gone() {
         ("api_key", "cb-key"),
     )
     .await;
-    assert!(matches!(r, Err(VendorError::Ignored(_))), "{r:?}");
+    match r {
+        Err(VendorError::Deleted { reservation_id, event_id }) => {
+            assert_eq!(reservation_id, "7061304409999");
+            assert!(event_id.starts_with("cloudbeds-"), "{event_id}");
+        }
+        other => panic!("expected Deleted, got {other:?}"),
+    }
     let mut data = reservation_data();
     data["reservationID"] = "7061304409999".into();
     let r = run(

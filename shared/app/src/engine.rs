@@ -6,6 +6,7 @@
 //! read, call it, and write back with conditional writes. The loser of a race does nothing.
 
 use chrono::{DateTime, Duration, Utc};
+use relais_domain::backoff;
 use relais_domain::conditions::ConditionContext;
 use relais_domain::planner::{self, DueContext, DueDecision, PlanAction, Rendered, ReservationView};
 use relais_domain::{
@@ -19,10 +20,10 @@ use crate::ports::{
     DispatchJob, DispatchReason, ReservationChanged, ReservationRecord, SendOutcome, SendRequest, StoreError,
 };
 
-/// Transient provider errors are retried this many times before the fallback (or `failed`).
-pub const MAX_TRANSIENT_RETRIES: u32 = 5;
 /// A claim older than this with no recorded outcome means a dispatcher died mid-send.
 pub const SEND_LEASE_MINUTES: i64 = 15;
+/// Reason of a message waiting for the retry of a transient failure (`retrying:<code>`).
+pub const REASON_RETRYING: &str = "retrying:";
 /// The sweep's watermark name.
 pub const SWEEP_WATERMARK: &str = "sweep";
 
@@ -504,12 +505,12 @@ async fn record_outcome(
                 Some(retry_after_seconds.unwrap_or(1).max(1))
             } else {
                 updated.retries += 1;
-                retry_delay_seconds(updated.retries, retry_after_seconds, &updated.id)
+                backoff::retry_delay_seconds(updated.retries, retry_after_seconds, backoff::jitter_seed(&updated.id))
             };
             match delay {
                 Some(delay) => {
                     updated.due_at = now + Duration::seconds(i64::from(delay));
-                    updated.transition(now, MessageState::Scheduled, Some(format!("retrying:{code}")));
+                    updated.transition(now, MessageState::Scheduled, Some(format!("{REASON_RETRYING}{code}")));
                     if write(app, &mut updated, claimed.version).await? {
                         enqueue(app, &updated.id, DispatchReason::Retry, delay).await?;
                     }
@@ -531,15 +532,9 @@ async fn record_outcome(
     Ok(())
 }
 
-/// Exponential backoff with deterministic jitter, capped at SQS's 15-minute delay; `None`
-/// once the retries are spent.
-pub fn retry_delay_seconds(retries: u32, retry_after: Option<u32>, key: &str) -> Option<u32> {
-    if retries > MAX_TRANSIENT_RETRIES {
-        return None;
-    }
-    let base = 30u32.saturating_mul(1 << retries.min(5));
-    let jitter = key.bytes().fold(retries, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % (base / 2 + 1);
-    Some(retry_after.unwrap_or(0).max(base + jitter).min(900))
+/// Why a fallback was sent (SPEC A.4: `fallback_after:whatsapp_failed`).
+fn fallback_reason(failed: Channel) -> String {
+    format!("fallback_after:{}_failed", failed.as_str())
 }
 
 /// Send the fallback channel's version once, after the primary failed for good (at send time
@@ -572,7 +567,7 @@ async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: Da
     }
     match planner::render(&loaded.campaign, &loaded.property, reservation, fallback, phone) {
         Ok(mut rendered) => {
-            rendered.reason = Some(format!("fallback_after:{}_failed", failed.as_str()));
+            rendered.reason = Some(fallback_reason(failed));
             send(app, message, loaded, rendered, now).await
         }
         Err(missing) => {
@@ -595,6 +590,9 @@ pub struct StatusUpdate {
     pub error_code: Option<String>,
     /// The recipient opted out or blocked the business (from the error code).
     pub opted_out: bool,
+    /// Our `SendRequest::key`, when the provider echoed it (WhatsApp
+    /// `biz_opaque_callback_data`, Twilio `relais_key` in the callback URL).
+    pub send_key: Option<String>,
 }
 
 fn rank(state: MessageState) -> u8 {
@@ -612,6 +610,9 @@ fn rank(state: MessageState) -> u8 {
 pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> {
     let now = app.clock.now();
     let Some(message) = app.store.message_by_provider_id(&update.provider_message_id).await? else {
+        if let Some(key) = update.send_key.as_deref() {
+            return settle_unanswered_send(app, key, update).await;
+        }
         tracing::info!("status for an unknown provider message id ignored");
         return Ok(());
     };
@@ -666,6 +667,44 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// The provider reports a message we never got an answer for: the send timed out, the message
+/// waits for its retry, but the provider had accepted it. The report settles the message as
+/// sent on that channel, so the retry finds nothing to do and the guest gets it once.
+async fn settle_unanswered_send(app: &App, key: &str, update: &StatusUpdate) -> EngineResult<()> {
+    if rank(update.status) == 0 {
+        // A failed copy changes nothing: the retry will try again.
+        return Ok(());
+    }
+    let Some((message_id, channel)) = key.rsplit_once(':') else { return Ok(()) };
+    let Some(message) = app.store.get_message(message_id).await? else { return Ok(()) };
+    let waiting_for_retry = message.state == MessageState::Scheduled
+        && message.reason.as_deref().is_some_and(|r| r.starts_with(REASON_RETRYING))
+        && message.channel.is_some_and(|c| c.as_str() == channel);
+    let Some(channel) = message.channel.filter(|_| waiting_for_retry) else {
+        tracing::info!("status for a send key with no send waiting for its retry ignored");
+        return Ok(());
+    };
+    let now = app.clock.now();
+    let mut updated = message.clone();
+    updated.attempts.push(Attempt {
+        channel,
+        at: now,
+        provider_message_id: Some(update.provider_message_id.clone()),
+        status: update.status,
+        error: None,
+    });
+    updated.retries = 0;
+    let reason = message
+        .attempts
+        .iter()
+        .find(|a| a.channel != channel && a.status == MessageState::Failed)
+        .map(|failed| fallback_reason(failed.channel));
+    updated.transition(now, update.status, reason);
+    tracing::info!(message_id = %message.id, channel = channel.as_str(), "unanswered send settled by its status");
+    write(app, &mut updated, message.version).await?;
     Ok(())
 }
 

@@ -117,6 +117,12 @@ pub async fn handle_pms_webhook(app: &App, pms: &str, property_id: &str, request
                 return HttpReply::error(503, "vendor_unavailable", "the PMS API did not answer; retry later", None);
             }
             Err(VendorError::Ignored(m)) => return HttpReply::ok(json!({"result": "ignored", "detail": m})),
+            Err(VendorError::Deleted { event_id, reservation_id }) => {
+                return match cancel_deleted(app, &property, &event_id, &reservation_id, now).await {
+                    Ok(reply) => reply,
+                    Err(e) => unavailable(&e),
+                };
+            }
         }
     };
     // Check everything before storing anything: a batch is all-or-nothing at validation.
@@ -144,6 +150,31 @@ pub async fn handle_pms_webhook(app: &App, pms: &str, property_id: &str, request
         1 => HttpReply::ok(results.remove(0)),
         _ => HttpReply::ok(json!({ "results": results })),
     }
+}
+
+/// A booking deleted in the PMS, which no longer gives its data: the reservation stored under
+/// that id becomes `canceled` through the normal intake path (transition, messages canceled).
+async fn cancel_deleted(
+    app: &App,
+    property: &Property,
+    event_id: &str,
+    reservation_id: &str,
+    now: DateTime<Utc>,
+) -> Result<HttpReply, StoreError> {
+    let Some(record) = app.store.get_reservation(&property.id, reservation_id).await? else {
+        return Ok(HttpReply::ok(json!({
+            "reservation_id": reservation_id,
+            "result": "ignored",
+            "detail": "deleted in the PMS before Relais knew it"
+        })));
+    };
+    let mut reservation = record.reservation;
+    if reservation.status != ReservationStatus::Canceled {
+        reservation.status = ReservationStatus::Canceled;
+        reservation.updated_at = reservation.updated_at.max(now);
+    }
+    let (outcome, id) = ingest(app, event_id, reservation, now).await?;
+    Ok(HttpReply::ok(json!({"reservation_id": id, "result": outcome.as_str()})))
 }
 
 fn unavailable(e: &StoreError) -> HttpReply {

@@ -293,6 +293,11 @@ pub enum VendorError {
     /// This vendor webhook carries nothing about reservations (e.g. rates): 200, no effect.
     #[error("ignored: {0}")]
     Ignored(String),
+    /// The vendor deleted the booking and no longer gives its data (a Cloudbeds
+    /// `reservation/deleted` the API stopped returning, a Smoobu deletion without dates): the
+    /// reservation we stored is canceled, so its messages stop; unknown to us, nothing happens.
+    #[error("reservation {reservation_id} deleted in the PMS")]
+    Deleted { event_id: String, reservation_id: String },
 }
 
 /// Vendor webhook adapters: authenticate a vendor's own webhook and turn it into canonical

@@ -228,6 +228,7 @@ pub async fn apply_event(
                 },
                 error_code: status.error_code.clone(),
                 opted_out: false,
+                send_key: None,
             };
             engine::apply_status(app, &update).await.map_err(|e| json!(e.to_string()))?;
         }

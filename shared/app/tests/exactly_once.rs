@@ -268,8 +268,13 @@ async fn run_case(ops: Vec<Op>, faults_per_mille: u64, seed: u64) {
                 if let Some(id) = attempts.get(pick % attempts.len().max(1)) {
                     let status =
                         [MessageState::Sent, MessageState::Delivered, MessageState::Read, MessageState::Failed][status];
-                    let update =
-                        StatusUpdate { provider_message_id: id.clone(), status, error_code: None, opted_out: false };
+                    let update = StatusUpdate {
+                        provider_message_id: id.clone(),
+                        status,
+                        error_code: None,
+                        opted_out: false,
+                        send_key: None,
+                    };
                     let _ = engine::apply_status(&rt.app, &update).await;
                 }
             }

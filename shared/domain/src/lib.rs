@@ -1,6 +1,7 @@
 //! Relais domain: every rule of the specification, pure (no clock reads, no network, no AWS).
 //! Time is always passed in.
 
+pub mod backoff;
 pub mod catalogue;
 pub mod conditions;
 pub mod intake;

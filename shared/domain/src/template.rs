@@ -150,6 +150,14 @@ impl Template {
         })
     }
 
+    /// The variables whose default is empty or only whitespace (`{{hometown|}}`), in order.
+    pub fn blank_defaults(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Var { name, default: Some(d) } if d.trim().is_empty() => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
     fn values<'a>(&'a self, vars: &'a Variables) -> impl Iterator<Item = Result<&'a str, MissingVariable>> + 'a {
         self.segments.iter().filter_map(move |s| match s {
             Segment::Var { name, default } => {

@@ -577,6 +577,26 @@ fn unknown_variables_are_refused_at_save_time() {
 }
 
 #[test]
+fn whatsapp_bodies_refuse_blank_defaults_that_meta_would_refuse() {
+    // SMS may render an empty default; a WhatsApp template parameter may not be empty.
+    accepted(|c| c["messages"]["en"]["sms"]["body"] = json!("Hi {{guest_first_name}}, room {{unit_name|}}"));
+    accepted(|c| c["messages"]["en"]["whatsapp"]["body"] = json!("Hi {{guest_first_name|there}}, room {{unit_name}}"));
+    refused(
+        |c| c["messages"]["en"]["whatsapp"]["body"] = json!("Hi {{guest_first_name}}, room {{unit_name| }}"),
+        &[("messages.en.whatsapp.body", codes::EMPTY)],
+    );
+    let errors = Account::example()
+        .validate(&{
+            let mut body = base_campaign();
+            body["messages"]["pt"]["whatsapp"]["body"] = json!("Olá {{guest_first_name|}}!");
+            body
+        })
+        .unwrap_err();
+    assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("messages.pt.whatsapp.body", codes::EMPTY));
+    assert!(errors[0].message.contains("guest_first_name"), "{}", errors[0].message);
+}
+
+#[test]
 fn malformed_placeholders_are_refused() {
     refused(
         |c| c["messages"]["en"]["sms"]["body"] = json!("Hi {{guest_first_name"),

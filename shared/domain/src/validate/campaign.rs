@@ -498,7 +498,9 @@ impl<'a> CampaignWalk<'_, 'a> {
         };
         self.c.only_fields(path, map, fields);
         if let Some(body) = self.c.required(path, map, "body") {
-            self.body(&key_path(path, "body"), body, limit);
+            let body_path = key_path(path, "body");
+            self.body(&body_path, body, limit);
+            self.whatsapp_parameters(&body_path, body);
         }
         if kind == "text" {
             return;
@@ -526,6 +528,22 @@ impl<'a> CampaignWalk<'_, 'a> {
             } else {
                 self.call_to_action_button(&button_path, button, &mut seen_phone, &mut seen_url);
             }
+        }
+    }
+
+    /// WhatsApp sends variables as template parameters and Meta refuses an empty parameter, so
+    /// a blank default would fail at send time: refuse it here instead.
+    fn whatsapp_parameters(&mut self, path: &str, body: &Value) {
+        let Some(Ok(template)) = body.as_str().map(Template::parse) else { return };
+        if let Some(name) = template.blank_defaults().next() {
+            self.c.error(
+                path,
+                codes::EMPTY,
+                format!(
+                    "{path}: the default of '{{{{{name}}}}}' is empty, and WhatsApp refuses empty template parameters; \
+                     give it a default text or none (the message then waits for the value)"
+                ),
+            );
         }
     }
 

@@ -3,25 +3,23 @@
 //!
 //! Schedule: attempt `n` (1-based, the attempt that just failed) waits around
 //! `BASE_DELAY_SECONDS * 2^(n-1)` ("equal jitter": half fixed, half random), capped at
-//! [`MAX_DELAY_SECONDS`]. Nominal delays after attempts 1..4: 20, 40, 80, 160 s (each between half
-//! and the full value), so a message that keeps failing transiently falls back (or fails) about
-//! 2 to 5 minutes after its first try. After [`MAX_ATTEMPTS`] attempts: `None`.
+//! [`MAX_DELAY_SECONDS`]. Nominal delays after attempts 1..5: 20, 40, 80, 160, 320 s (each between
+//! half and the full value), so a message that keeps failing transiently falls back (or fails)
+//! about 5 to 10 minutes after its first try. After [`MAX_ATTEMPTS`] attempts: `None`.
 //!
 //! A provider `Retry-After` is a floor: we never retry sooner than the provider asked.
 
 /// Attempts in total (the first send included) before a transient failure is treated as final.
-pub const MAX_ATTEMPTS: u32 = 5;
+pub const MAX_ATTEMPTS: u32 = 6;
 pub const BASE_DELAY_SECONDS: u32 = 20;
 /// SQS maximum message delay.
 pub const MAX_DELAY_SECONDS: u32 = 900;
-/// Spread added to a local rate-limit wait so that queued messages do not come back together.
-pub const RATE_LIMIT_SPREAD_SECONDS: u32 = 30;
 
 /// Delay before the next attempt, or `None` when `attempt` attempts have been made and the
 /// budget ([`MAX_ATTEMPTS`]) is spent. `attempt` counts attempts already made (1 after the first
 /// failure; 0 is treated as 1). `retry_after`: the provider's `Retry-After`, if any.
-/// `jitter_seed`: any per-message value (e.g. a hash of the message id), so that retries of many
-/// messages spread out while one message's schedule stays reproducible.
+/// `jitter_seed`: any per-message value (e.g. [`jitter_seed`] of the message id), so that retries
+/// of many messages spread out while one message's schedule stays reproducible.
 pub fn retry_delay_seconds(attempt: u32, retry_after: Option<u32>, jitter_seed: u64) -> Option<u32> {
     let attempt = attempt.max(1);
     if attempt >= MAX_ATTEMPTS {
@@ -39,13 +37,9 @@ pub fn retry_delay_seconds(attempt: u32, retry_after: Option<u32>, jitter_seed: 
     Some(delay.min(MAX_DELAY_SECONDS))
 }
 
-/// Delay after a local rate-limit refusal (`rate_limited_local`): the limiter's wait plus up to
-/// [`RATE_LIMIT_SPREAD_SECONDS`] of jitter. Not an attempt: callers should not count it against
-/// [`MAX_ATTEMPTS`] (the provider was never called).
-pub fn rate_limit_delay_seconds(retry_after: Option<u32>, jitter_seed: u64) -> u32 {
-    let base = retry_after.unwrap_or(1).max(1);
-    let jitter = (mix(jitter_seed) % u64::from(RATE_LIMIT_SPREAD_SECONDS + 1)) as u32;
-    base.saturating_add(jitter).min(MAX_DELAY_SECONDS)
+/// A stable per-key seed (FNV-1a) for the jitter of one message's retries.
+pub fn jitter_seed(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// splitmix64 finaliser: a cheap, well-spread hash for jitter.
@@ -94,15 +88,5 @@ mod tests {
         assert_eq!(a, b);
         let distinct: std::collections::BTreeSet<_> = a.iter().collect();
         assert!(distinct.len() > 5);
-    }
-
-    #[test]
-    fn rate_limit_delay() {
-        for seed in 0..100 {
-            let d = rate_limit_delay_seconds(Some(2), seed);
-            assert!((2..=2 + RATE_LIMIT_SPREAD_SECONDS).contains(&d));
-        }
-        assert!(rate_limit_delay_seconds(None, 0) >= 1);
-        assert_eq!(rate_limit_delay_seconds(Some(10_000), 0), MAX_DELAY_SECONDS);
     }
 }
