@@ -655,7 +655,9 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
             }
         }
         status if rank(status) > 0 => {
-            if rank(status) <= rank(attempt.status) {
+            // Never backwards, and `failed` is final for that copy: a later `delivered` or
+            // `read` of it (reordered webhooks) is not believable.
+            if attempt.status == MessageState::Failed || rank(status) <= rank(attempt.status) {
                 return Ok(());
             }
             updated.attempts[index].status = status;

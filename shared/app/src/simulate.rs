@@ -357,7 +357,9 @@ pub fn final_lines(mut messages: Vec<Message>) -> Vec<Value> {
             if let Some(channel) = m.channel.filter(|_| !m.attempts.is_empty()) {
                 line["channel"] = json!(channel);
             }
-            if let Some(reason) = &m.reason {
+            // A message still scheduled has no outcome to explain; its timeline keeps why it
+            // moved (`rescheduled:*`).
+            if let Some(reason) = m.reason.as_ref().filter(|_| m.state != MessageState::Scheduled) {
                 line["reason"] = json!(reason);
             }
             line

@@ -55,6 +55,12 @@ pub fn check_out_moment(property: &Property, reservation: &Reservation) -> DateT
     local_to_utc(property.time_zone, reservation.check_out, property.check_out_time.naive())
 }
 
+/// SPEC 3: a message expires once its expiry moment "has passed"; due exactly at the
+/// check-out moment, it is still sent.
+pub fn has_expired(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now > expires_at
+}
+
 /// When a message due at `due_at` stops being sendable.
 pub fn expiry(
     campaign: &Campaign,
@@ -260,6 +266,13 @@ fn plan_schedule(
         None if decided_for_anchor => Vec::new(),
         None => match first_slot_on(campaign, property, send_date, now) {
             Some(due) => {
+                if let Some(voided) = latest_voided(existing) {
+                    let message = revive(voided, campaign, property, reservation, Some(current_anchor), due, now);
+                    if has_expired(message.expires_at, now) {
+                        return Vec::new();
+                    }
+                    return vec![PlanAction::Update { expected_version: voided.version, message }];
+                }
                 let message = new_message(
                     campaign,
                     property,
@@ -269,7 +282,7 @@ fn plan_schedule(
                     due,
                     now,
                 );
-                if message.expires_at <= now {
+                if has_expired(message.expires_at, now) {
                     return Vec::new();
                 }
                 vec![PlanAction::Create(message)]
@@ -300,7 +313,7 @@ fn plan_status_change(
             continue;
         }
         let mut message = new_message(campaign, property, view.reservation, occurrence, None, transition.at, now);
-        if message.expires_at <= now {
+        if has_expired(message.expires_at, now) {
             continue;
         }
         if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, view.reservation) {
@@ -356,31 +369,75 @@ fn plan_relative(
         Some(m) if m.state != MessageState::Canceled => Vec::new(),
         _ if reservation.status == ReservationStatus::Canceled || !in_period => Vec::new(),
         _ => {
-            let mut message = new_message(
-                campaign,
-                property,
-                reservation,
-                Occurrence::Planned { n: next_planned_n(existing) },
-                None,
-                due,
-                now,
-            );
+            let voided = latest.filter(|m| is_voided(m));
+            let mut message = match voided {
+                Some(voided) => revive(voided, campaign, property, reservation, None, due, now),
+                None => new_message(
+                    campaign,
+                    property,
+                    reservation,
+                    Occurrence::Planned { n: next_planned_n(existing) },
+                    None,
+                    due,
+                    now,
+                ),
+            };
             if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, reservation) {
                 message.transition(
                     now,
                     MessageState::Skipped,
                     Some(format!("reservation_conditions_not_met:{}", failed.kind())),
                 );
-            } else if message.expires_at <= now {
+            } else if has_expired(message.expires_at, now) {
                 // Attached after its moment is gone (e.g. an import of past stays): nothing to send.
                 message.transition(now, MessageState::Expired, Some(REASON_EXPIRED.into()));
             }
-            vec![PlanAction::Create(message)]
+            match voided {
+                Some(voided) => vec![PlanAction::Update { expected_version: voided.version, message }],
+                None => vec![PlanAction::Create(message)],
+            }
         }
     }
 }
 
+/// Canceled before anything was sent: the message can come back.
+fn is_voided(message: &Message) -> bool {
+    message.state == MessageState::Canceled && message.attempts.is_empty()
+}
+
+/// The latest voided message of a campaign for a reservation.
+fn latest_voided(existing: &[Message]) -> Option<&Message> {
+    existing.iter().filter(|m| is_voided(m)).max_by_key(|m| match m.occurrence {
+        Occurrence::Planned { n } => n,
+        Occurrence::Transition { seq } => seq,
+    })
+}
+
+/// A message voided earlier (reservation canceled, status left the target, campaign changed)
+/// comes back when the reservation is in the audience again: a campaign keeps one message per
+/// reservation (SPEC 3), its timeline telling the whole story, rather than a canceled one plus
+/// a new one.
+fn revive(
+    voided: &Message,
+    campaign: &Campaign,
+    property: &Property,
+    reservation: &Reservation,
+    anchor_date: Option<NaiveDate>,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Message {
+    let mut message = voided.clone();
+    message.anchor_date = anchor_date;
+    message.due_at = due;
+    message.expires_at = expiry(campaign, property, reservation, due);
+    message.retries = 0;
+    message.transition(now, MessageState::Scheduled, Some(REASON_REINSTATED.into()));
+    message
+}
+
 pub const REASON_RESERVATION_CANCELED: &str = "reservation_canceled";
+/// Timeline reason of a voided message scheduled again.
+pub const REASON_REINSTATED: &str = "rescheduled:reinstated";
 pub const REASON_EXPIRED: &str = "expired";
 pub const REASON_NO_PHONE: &str = "no_phone";
 pub const REASON_OPTED_OUT: &str = "opted_out";
@@ -450,7 +507,7 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
     if !message.state.is_open() || message.due_at > now {
         return DueDecision::Nothing;
     }
-    if now >= expiry(campaign, property, reservation, message.due_at) {
+    if has_expired(expiry(campaign, property, reservation, message.due_at), now) {
         return DueDecision::Expire;
     }
     if reservation.status == ReservationStatus::Canceled && !campaign.spec.targets_canceled() {

@@ -582,10 +582,9 @@ impl ScenarioWalk {
     fn events(&mut self, value: &Value, window: Option<(DateTime<Utc>, DateTime<Utc>)>) -> Option<Vec<ScenarioEvent>> {
         let items = self.c.array("events", value)?;
         let mut events = Some(Vec::with_capacity(items.len()));
-        let mut previous_at: Option<DateTime<Utc>> = None;
         for (index, item) in items.iter().enumerate() {
             let path = index_path("events", index);
-            let event = self.event(&path, item, window, &mut previous_at);
+            let event = self.event(&path, item, window);
             match (&mut events, event) {
                 (Some(list), Some(event)) => list.push(event),
                 _ => events = None,
@@ -599,7 +598,6 @@ impl ScenarioWalk {
         path: &str,
         value: &Value,
         window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-        previous_at: &mut Option<DateTime<Utc>>,
     ) -> Option<ScenarioEvent> {
         let map = self.c.object(path, value)?;
         let mut fields = vec!["at"];
@@ -617,18 +615,6 @@ impl ScenarioWalk {
                     format!("{at_path} ({at}) is outside the scenario, from {start} to {end}"),
                 );
             }
-            if let Some(previous) = *previous_at
-                && at < previous
-            {
-                self.c.error(
-                    &at_path,
-                    codes::INVALID_ORDER,
-                    format!(
-                        "{at_path} ({at}) is before the previous event ({previous}): events are listed in time order"
-                    ),
-                );
-            }
-            *previous_at = Some(at);
         }
         let kinds: Vec<&str> = EVENT_KINDS.iter().copied().filter(|kind| map.contains_key(*kind)).collect();
         if kinds.len() != 1 {
