@@ -26,6 +26,35 @@ use crate::{ApiState, Caller, PathParam, read_body};
 /// A CSV import may be this large.
 pub const CSV_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// How an import body is read, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImportFormat {
+    /// `application/json`: `{"csv": "...", "mapping": {...}}`.
+    Json,
+    /// `text/csv` (also `application/csv`, `text/plain`, or no type): the file itself.
+    Csv,
+}
+
+/// The media types an import is read as; anything else (a `multipart/form-data` upload, a
+/// form) is refused rather than misread as CSV text.
+fn import_format(headers: &HeaderMap) -> ApiResult<ImportFormat> {
+    let Some(value) = headers.get(CONTENT_TYPE) else { return Ok(ImportFormat::Csv) };
+    let media_type = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media_type.as_str() {
+        "application/json" => Ok(ImportFormat::Json),
+        "text/csv" | "application/csv" | "text/plain" => Ok(ImportFormat::Csv),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "Content-Type '{media_type}' is not accepted: send the CSV file as text/csv, or {{\"csv\", \"mapping\"}} as \
+                 application/json (multipart/form-data uploads are not supported)"
+            ),
+        )
+        .with_field("Content-Type")),
+    }
+}
+
 fn saved_mapping(property: &Property) -> Option<Value> {
     let text = property.pms_credentials.as_ref()?.values.get(CSV_MAPPING_KEY)?;
     serde_json::from_str(text).ok()
@@ -42,7 +71,7 @@ fn mapping_of(value: &Value) -> ApiResult<CsvMapping> {
 }
 
 #[utoipa::path(post, path = "/imports/csv/{property_id}", tag = "intake",
-    description = "Import reservations from a CSV file (properties on `custom_csv`). `text/csv`: the file, read with the property's saved column mapping. `application/json`: `{\"csv\": \"...\", \"mapping\": {...}}`; a mapping given is validated and saved for the next imports.",
+    description = "Import reservations from a CSV file (properties on `custom_csv`). `text/csv`: the file, read with the property's saved column mapping. `application/json`: `{\"csv\": \"...\", \"mapping\": {...}}`; a mapping given is validated and saved for the next imports. Other content types (e.g. `multipart/form-data`) are refused with 415.",
     params(("property_id" = String, Path)),
     request_body(content(
         (CsvImportInput = "application/json"),
@@ -50,7 +79,9 @@ fn mapping_of(value: &Value) -> ApiResult<CsvMapping> {
     responses((status = 200, body = CsvImportReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The property's PMS is not custom_csv", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 413, body = ErrorBody),
+        (status = 415, description = "Neither text/csv nor application/json (e.g. multipart/form-data)", body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn csv(
     State(state): State<ApiState>,
@@ -75,12 +106,9 @@ pub async fn csv(
         )
         .with_field("property_id"));
     }
+    let format = import_format(&headers)?;
     let bytes = read_body(body, CSV_BODY_LIMIT).await?;
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
-    let (csv, given_mapping): (Vec<u8>, Option<Value>) = if is_json {
+    let (csv, given_mapping): (Vec<u8>, Option<Value>) = if format == ImportFormat::Json {
         let doc: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
         let Some(map) = doc.as_object() else {

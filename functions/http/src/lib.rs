@@ -54,10 +54,28 @@ pub struct CallbackSettings {
     pub whatsapp_verify_token: Option<String>,
     /// `RELAIS_TWILIO_AUTH_TOKEN`: checks `X-Twilio-Signature`.
     pub twilio_auth_token: Option<String>,
-    /// Local runner without provider settings only: accept unsigned callbacks for a provider
-    /// whose secret is not configured. Never set in AWS.
-    pub accept_unsigned: bool,
+    /// Accept unsigned WhatsApp callbacks: only on the local runner with no WhatsApp setting at
+    /// all (pure outbox mode). Never in AWS.
+    pub whatsapp_accepts_unsigned: bool,
+    /// Accept unsigned Twilio callbacks: only on the local runner with no Twilio setting at all.
+    pub twilio_accepts_unsigned: bool,
 }
+
+/// Where the callback routes run, which decides whether unsigned callbacks may ever be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackHost {
+    /// `relais serve`: a provider without any setting sends through the outbox, and its
+    /// callbacks can only be the operator's own tests, so they are taken unsigned.
+    LocalRunner,
+    /// The Lambdas: every callback must be signed.
+    Aws,
+}
+
+/// The WhatsApp settings whose presence means a real Meta app is involved.
+const WHATSAPP_SETTINGS: [&str; 3] =
+    ["RELAIS_WHATSAPP_TOKEN", "RELAIS_WHATSAPP_APP_SECRET", "RELAIS_WHATSAPP_VERIFY_TOKEN"];
+/// The Twilio settings whose presence means a real Twilio account is involved.
+const TWILIO_SETTINGS: [&str; 2] = ["RELAIS_TWILIO_ACCOUNT_SID", "RELAIS_TWILIO_AUTH_TOKEN"];
 
 impl std::fmt::Debug for CallbackSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,21 +85,47 @@ impl std::fmt::Debug for CallbackSettings {
             .field("whatsapp_app_secret", &set(&self.whatsapp_app_secret))
             .field("whatsapp_verify_token", &set(&self.whatsapp_verify_token))
             .field("twilio_auth_token", &set(&self.twilio_auth_token))
-            .field("accept_unsigned", &self.accept_unsigned)
+            .field("whatsapp_accepts_unsigned", &self.whatsapp_accepts_unsigned)
+            .field("twilio_accepts_unsigned", &self.twilio_accepts_unsigned)
             .finish()
     }
 }
 
 impl CallbackSettings {
-    /// From the channel settings (environment locally, resolved secrets in AWS).
-    pub fn from_channels(config: &relais_channels::ChannelsConfig, accept_unsigned: bool) -> CallbackSettings {
-        CallbackSettings {
-            public_url: config.public_url.clone(),
-            whatsapp_app_secret: config.whatsapp.as_ref().and_then(|w| w.app_secret.clone()),
-            whatsapp_verify_token: config.whatsapp.as_ref().and_then(|w| w.verify_token.clone()),
-            twilio_auth_token: config.twilio.as_ref().map(|t| t.auth_token.clone()),
-            accept_unsigned,
+    /// The callback settings of `relais serve` and of the Lambdas, from the SPEC 5.1 variables
+    /// as `lookup` gives them (environment, resolved secrets); a blank value is unset.
+    ///
+    /// Each setting applies on its own, whatever else is set: the verify token answers Meta's
+    /// verification `GET`, the app secret checks `X-Hub-Signature-256`, the Twilio auth token
+    /// checks `X-Twilio-Signature`. A provider's callbacks are taken unsigned only on the local
+    /// runner when none of that provider's settings is set; otherwise, without its secret,
+    /// they are refused (401), since a forged status or template approval would act.
+    pub fn from_settings(lookup: impl Fn(&str) -> Option<String>, host: CallbackHost) -> CallbackSettings {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let local = host == CallbackHost::LocalRunner;
+        let settings = CallbackSettings {
+            public_url: get("RELAIS_PUBLIC_URL"),
+            whatsapp_app_secret: get("RELAIS_WHATSAPP_APP_SECRET"),
+            whatsapp_verify_token: get("RELAIS_WHATSAPP_VERIFY_TOKEN"),
+            twilio_auth_token: get("RELAIS_TWILIO_AUTH_TOKEN"),
+            whatsapp_accepts_unsigned: local && WHATSAPP_SETTINGS.iter().all(|name| get(name).is_none()),
+            twilio_accepts_unsigned: local && TWILIO_SETTINGS.iter().all(|name| get(name).is_none()),
+        };
+        if get("RELAIS_WHATSAPP_TOKEN").is_some() && settings.whatsapp_app_secret.is_none() {
+            tracing::warn!(
+                "RELAIS_WHATSAPP_APP_SECRET is not set: WhatsApp callbacks (statuses, opt-outs, template reviews) \
+                 cannot be verified and are refused with 401"
+            );
         }
+        if settings.whatsapp_app_secret.is_some() && settings.whatsapp_verify_token.is_none() {
+            tracing::warn!("RELAIS_WHATSAPP_VERIFY_TOKEN is not set: Meta's webhook verification (GET) is refused");
+        }
+        settings
+    }
+
+    /// The same settings with unsigned callbacks refused whatever the host (AWS).
+    pub fn signed_only(self) -> CallbackSettings {
+        CallbackSettings { whatsapp_accepts_unsigned: false, twilio_accepts_unsigned: false, ..self }
     }
 }
 
@@ -104,13 +148,8 @@ impl ApiState {
     /// API Gateway JWT authorizer, callbacks checked with the resolved provider secrets (never
     /// unsigned), no outbox. Serve it with `lambda_http::run(relais_http::router(state))`.
     #[cfg(feature = "lambda")]
-    pub fn aws(app: App, channels: &relais_channels::ChannelsConfig) -> ApiState {
-        ApiState {
-            app,
-            auth: Arc::new(auth::GatewayClaims),
-            callbacks: CallbackSettings::from_channels(channels, false),
-            outbox: None,
-        }
+    pub fn aws(app: App, callbacks: CallbackSettings) -> ApiState {
+        ApiState { app, auth: Arc::new(auth::GatewayClaims), callbacks: callbacks.signed_only(), outbox: None }
     }
 }
 

@@ -164,6 +164,76 @@ async fn csv_imports_upsert_rows_and_report_rejections() {
     assert_eq!(h.post("/imports/csv/p-nope", "u-ed", json!({"csv": csv})).await.status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test]
+async fn pms_webhook_names_a_missing_field_by_its_full_path() {
+    let h = Harness::new().await;
+    let now = h.now().timestamp();
+    let event = reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-10", "2026-06-12", false);
+    for (parent, name, field) in [
+        (None, "event_id", "event_id"),
+        (None, "occurred_at", "occurred_at"),
+        (Some("reservation"), "status", "reservation.status"),
+        (Some("reservation"), "updated_at", "reservation.updated_at"),
+        (Some("guest"), "first_name", "reservation.guest.first_name"),
+    ] {
+        let mut body = event.clone();
+        let object = match parent {
+            None => &mut body,
+            Some("reservation") => &mut body["reservation"],
+            Some(_) => &mut body["reservation"]["guest"],
+        };
+        object.as_object_mut().unwrap().remove(name);
+        let r = h.send(signed(&h, "p-lis", LIS_SECRET, &serde_json::to_vec(&body).unwrap(), now)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert_eq!(r.code(), Some("invalid_payload"));
+        assert_eq!(r.field(), Some(field), "{}", r.text);
+    }
+    let r = h.send(signed(&h, "p-lis", LIS_SECRET, b"{not json", now)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.field(), Some("body"), "{}", r.text);
+    assert!(r.json["error"]["message"].as_str().unwrap().starts_with("not valid JSON"), "{}", r.text);
+    assert!(h.runtime.store.all_reservations().is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn csv_import_refuses_multipart_with_415() {
+    let h = Harness::new().await;
+    let csv = "Ref,Arrival,Departure,Guest,Mobile,State\nC-1,10/06/2026,12/06/2026,Ana Silva,+351912345678,Booked\n";
+    let multipart = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bookings.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{csv}\r\n--XyZ--\r\n"
+    );
+    for content_type in ["multipart/form-data; boundary=XyZ", "application/x-www-form-urlencoded"] {
+        let r = h
+            .send(
+                h.request(Method::POST, "/imports/csv/p-csv", Some("u-ed"), None)
+                    .header("content-type", content_type)
+                    .body(Body::from(multipart.clone()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}: {}", r.text);
+        assert_eq!(r.code(), Some("unsupported_media_type"));
+        assert_eq!(r.field(), Some("Content-Type"));
+        let message = r.json["error"]["message"].as_str().unwrap();
+        assert!(message.contains("text/csv") && message.contains("application/json"), "{message}");
+    }
+    // The media type's parameters and case do not matter for the accepted ones.
+    let r = h
+        .send(
+            h.request(Method::POST, "/imports/csv/p-csv", Some("u-ed"), None)
+                .header("content-type", "Text/CSV; charset=utf-8")
+                .body(Body::from(csv))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "read as CSV, no mapping saved yet: {}", r.text);
+    assert_eq!(r.field(), Some("mapping"));
+    // The OpenAPI document lists the 415.
+    let doc: serde_json::Value = serde_json::from_str(&relais_http::openapi::document()).unwrap();
+    assert!(doc["paths"]["/imports/csv/{property_id}"]["post"]["responses"]["415"].is_object());
+}
+
 fn whatsapp_status(wamid: &str, status: &str, code: Option<&str>) -> serde_json::Value {
     let mut s = json!({"id": wamid, "status": status, "timestamp": "1780300800", "recipient_id": "351912345678"});
     if let Some(code) = code {
@@ -181,7 +251,7 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
         whatsapp_verify_token: Some("verify-me".into()),
         twilio_auth_token: Some("twilio-token".into()),
         public_url: Some("https://relais.example".into()),
-        accept_unsigned: false,
+        ..CallbackSettings::default()
     })
     .await;
     // Verification GET.

@@ -29,7 +29,7 @@ use relais_app::ports::{ChannelSender, Clock, DispatchJob, PmsVendors, Reservati
 use relais_app::{App, AppConfig};
 use relais_aws::AwsAdapters;
 use relais_domain::Channel;
-use relais_http::{ApiState, CallbackSettings};
+use relais_http::{ApiState, CallbackHost, CallbackSettings};
 use serde_json::Value;
 
 pub type Error = lambda_runtime::Error;
@@ -69,12 +69,13 @@ impl LambdaApp {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let aws = AwsAdapters::from_env(clock.clone()).await?;
         let secrets = secrets::resolve(&aws.sdk_config).await.map_err(InitError::Secrets)?;
-        let channels = relais_channels::ChannelsConfig::from_lookup(|name| {
+        let setting = |name: &str| {
             secrets
                 .get(name)
                 .cloned()
                 .or_else(|| std::env::var(name).ok().filter(|v| secrets::parameter_name(v).is_none()))
-        })?;
+        };
+        let channels = relais_channels::ChannelsConfig::from_lookup(setting)?;
         let mut whatsapp: Option<Arc<dyn ChannelSender>> = None;
         let mut sms: Option<Arc<dyn ChannelSender>> = None;
         if channels.whatsapp.is_some() || channels.twilio.is_some() {
@@ -118,7 +119,7 @@ impl LambdaApp {
             vendors,
             config: AppConfig { public_url: channels.public_url.clone() },
         };
-        Ok(LambdaApp { app, callbacks: CallbackSettings::from_channels(&channels, false) })
+        Ok(LambdaApp { app, callbacks: CallbackSettings::from_settings(setting, CallbackHost::Aws) })
     }
 }
 
@@ -127,11 +128,7 @@ impl LambdaApp {
 /// The HTTP API (SPEC 4, 5.1, 6) for API Gateway: identity from the JWT authorizer's claims;
 /// provider callbacks must be signed (never accepted unsigned in AWS).
 pub fn http_router(lambda: &LambdaApp) -> axum::Router {
-    let mut callbacks = lambda.callbacks.clone();
-    callbacks.accept_unsigned = false;
-    let state =
-        ApiState { app: lambda.app.clone(), auth: Arc::new(relais_http::auth::GatewayClaims), callbacks, outbox: None };
-    relais_http::router(state)
+    relais_http::router(ApiState::aws(lambda.app.clone(), lambda.callbacks.clone()))
 }
 
 // ---------------------------------------------------------------- sweep

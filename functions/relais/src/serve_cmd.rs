@@ -25,7 +25,7 @@ use relais_app::simulate::{SimulationOutput, setup};
 use relais_domain::Channel;
 use relais_domain::validate::{FieldError, parse_scenario};
 use relais_http::auth::{Claims, Hs256, mint_hs256, random_secret};
-use relais_http::{ApiState, CallbackSettings, OutboxFile};
+use relais_http::{ApiState, CallbackHost, CallbackSettings, OutboxFile};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -243,9 +243,10 @@ async fn build_runtime(data: &Path) -> Result<(Arc<LocalRuntime>, CallbackSettin
         whatsapp_rejects: Vec::new(),
         sms_rejects: Vec::new(),
     });
-    // Callbacks of a provider without settings are accepted unsigned: there is no secret to
-    // check them with, and locally they come from the operator's own tests.
-    let callbacks = CallbackSettings::from_channels(&channels, true);
+    // Read from the same variables as the channels, each on its own: the app secret and verify
+    // token apply even without RELAIS_WHATSAPP_TOKEN (outbox sending), and only a provider with
+    // no setting at all has its callbacks taken unsigned.
+    let callbacks = CallbackSettings::from_settings(|name| std::env::var(name).ok(), CallbackHost::LocalRunner);
     Ok((Arc::new(runtime), callbacks))
 }
 

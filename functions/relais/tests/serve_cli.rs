@@ -11,6 +11,19 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_relais");
 
+/// The SPEC 5.1 settings `relais serve` reads.
+const PROVIDER_SETTINGS: [&str; 9] = [
+    "RELAIS_PUBLIC_URL",
+    "RELAIS_WHATSAPP_API_BASE",
+    "RELAIS_WHATSAPP_TOKEN",
+    "RELAIS_WHATSAPP_APP_SECRET",
+    "RELAIS_WHATSAPP_VERIFY_TOKEN",
+    "RELAIS_WHATSAPP_WABA_ID",
+    "RELAIS_TWILIO_API_BASE",
+    "RELAIS_TWILIO_ACCOUNT_SID",
+    "RELAIS_TWILIO_AUTH_TOKEN",
+];
+
 struct Server {
     child: Child,
     base: String,
@@ -25,20 +38,22 @@ impl Drop for Server {
 
 impl Server {
     fn start(data: &Path, seed: Option<&Path>) -> Server {
+        Server::start_with(data, seed, &[], Stdio::null())
+    }
+
+    /// With these provider settings (none inherited from the test's environment).
+    fn start_with(data: &Path, seed: Option<&Path>, settings: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut command = Command::new(BIN);
         command.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data);
         if let Some(seed) = seed {
             command.arg("--seed").arg(seed);
         }
-        let mut child = command
-            .env_remove("RELAIS_JWT_SECRET")
-            .env_remove("RELAIS_WHATSAPP_TOKEN")
-            .env_remove("RELAIS_TWILIO_ACCOUNT_SID")
-            .env_remove("RELAIS_TWILIO_AUTH_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("relais serve starts");
+        command.env_remove("RELAIS_JWT_SECRET");
+        for name in PROVIDER_SETTINGS {
+            command.env_remove(name);
+        }
+        command.envs(settings.iter().copied());
+        let mut child = command.stdout(Stdio::piped()).stderr(stderr).spawn().expect("relais serve starts");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -256,5 +271,81 @@ fn an_invalid_seed_is_refused_like_simulate() {
     let out =
         Command::new(BIN).args(["token", "--data"]).arg(dir.join("nothing")).args(["--user", "u"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A WhatsApp `template APPROVED` notification: forged, it would activate a campaign.
+fn template_approved() -> Vec<u8> {
+    serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA",
+        "changes": [{"field": "message_template_status_update", "value": {"event": "APPROVED",
+            "message_template_id": 1, "message_template_name": "relais_unknown", "message_template_language": "en"}}]}]}))
+    .unwrap()
+}
+
+const VERIFY: &str = "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=vt123&hub.challenge=98765";
+
+#[test]
+fn whatsapp_app_secret_and_verify_token_apply_without_the_api_token() {
+    let dir = temp_dir("wa-secret");
+    let settings = [("RELAIS_WHATSAPP_APP_SECRET", "app-secret"), ("RELAIS_WHATSAPP_VERIFY_TOKEN", "vt123")];
+    let server = Server::start_with(&dir.join("data"), None, &settings, Stdio::null());
+    let (status, body) = server.request("GET", VERIFY, &[], b"");
+    assert_eq!((status, body.as_str()), (200, "98765"));
+    let body = template_approved();
+    assert_eq!(server.request("POST", "/webhooks/whatsapp", &[], &body).0, 401, "unsigned");
+    let wrong = relais_channels::whatsapp_webhook::sign("not-the-secret", &body);
+    assert_eq!(server.request("POST", "/webhooks/whatsapp", &[("X-Hub-Signature-256", wrong)], &body).0, 401);
+    let right = relais_channels::whatsapp_webhook::sign("app-secret", &body);
+    let (status, answer) = server.request("POST", "/webhooks/whatsapp", &[("X-Hub-Signature-256", right)], &body);
+    assert_eq!(status, 200, "{answer}");
+    // No Twilio setting: its callbacks are still the local outbox mode's.
+    let form = b"MessageSid=SM1&MessageStatus=delivered";
+    let content_type = [("Content-Type", "application/x-www-form-urlencoded".to_string())];
+    assert_eq!(server.request("POST", "/webhooks/twilio/status", &content_type, form).0, 200);
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn whatsapp_token_without_app_secret_refuses_callbacks_and_warns() {
+    let dir = temp_dir("wa-token");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let log = dir.join("stderr.log");
+    // Nothing is sent in this test; the API base points nowhere, to be sure.
+    let settings = [("RELAIS_WHATSAPP_TOKEN", "EAAG-token"), ("RELAIS_WHATSAPP_API_BASE", "http://127.0.0.1:9")];
+    let server =
+        Server::start_with(&dir.join("data"), None, &settings, Stdio::from(std::fs::File::create(&log).unwrap()));
+    let (status, body) = server.request("POST", "/webhooks/whatsapp", &[], &template_approved());
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("RELAIS_WHATSAPP_APP_SECRET"), "{body}");
+    assert_eq!(server.request("GET", VERIFY, &[], b"").0, 403, "no verify token");
+    server.stop();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("\"WARN\"") && l.contains("RELAIS_WHATSAPP_APP_SECRET is not set")),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn twilio_auth_token_checks_signatures_on_the_local_runner() {
+    let dir = temp_dir("twilio");
+    let settings = [
+        ("RELAIS_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
+        ("RELAIS_TWILIO_AUTH_TOKEN", "twilio-token"),
+        ("RELAIS_TWILIO_API_BASE", "http://127.0.0.1:9"),
+    ];
+    let server = Server::start_with(&dir.join("data"), None, &settings, Stdio::null());
+    let form = b"MessageSid=SM1&MessageStatus=failed";
+    let content_type = ("Content-Type", "application/x-www-form-urlencoded".to_string());
+    assert_eq!(server.request("POST", "/webhooks/twilio/status", &[content_type.clone()], form).0, 401);
+    let fields: std::collections::BTreeMap<String, String> =
+        [("MessageSid".to_string(), "SM1".to_string()), ("MessageStatus".to_string(), "failed".to_string())].into();
+    let url = format!("{}/webhooks/twilio/status", server.base);
+    let signature = relais_channels::twilio_signature("twilio-token", &url, &fields);
+    let headers = [content_type, ("X-Twilio-Signature", signature)];
+    assert_eq!(server.request("POST", "/webhooks/twilio/status", &headers, form).0, 200);
+    server.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -97,16 +97,37 @@ impl PayloadError {
 /// Parse and check a canonical webhook body.
 pub fn parse_canonical(body: &[u8]) -> Result<CanonicalEvent, PayloadError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let event: CanonicalEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        PayloadError::new(field, e.into_inner().to_string())
-    })?;
+    let event: CanonicalEvent = serde_path_to_error::deserialize(&mut de).map_err(deserialize_error)?;
     if event.event_id.trim().is_empty() {
         return Err(PayloadError::new("event_id", "must not be empty"));
     }
     check_reservation(&event.reservation, "reservation.")?;
     Ok(event)
+}
+
+/// The error of a canonical body that does not deserialize, naming the field by its full path.
+/// serde reports a missing field at its parent (`reservation.guest`) and a syntax error where
+/// the parser stopped, so both are renamed: `reservation.guest.first_name`, `body`.
+fn deserialize_error(e: serde_path_to_error::Error<serde_json::Error>) -> PayloadError {
+    let parent = e.path().to_string();
+    let error = e.into_inner();
+    if error.is_syntax() || error.is_eof() || error.is_io() {
+        return PayloadError::new("body", format!("not valid JSON: {error}"));
+    }
+    let message = error.to_string();
+    // serde's own wording for a missing field (`de::Error::missing_field`).
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
+    let at_top = parent == "." || parent.is_empty();
+    match missing {
+        Some(name) => {
+            let field = if at_top { name.to_string() } else { format!("{parent}.{name}") };
+            let message = format!("`{field}` is required");
+            PayloadError::new(field, message)
+        }
+        // Not an object at all: the body as a whole is wrong.
+        None if at_top => PayloadError::new("body", message),
+        None => PayloadError::new(parent, message),
+    }
 }
 
 /// Checks every adapter's output must pass too (a vendor mapping can produce bad data).
@@ -216,6 +237,60 @@ mod tests {
         assert_eq!(parse_canonical(body).unwrap_err().field, "reservation.guest.phone");
         let body = br#"{"event_id":"e","occurred_at":"2026-06-01T09:00:00Z","reservation":{"id":"r","property_id":"p","source":"myspace","status":"confirmed","check_in":"2026-06-10","check_out":"2026-06-13","guest":{"first_name":"A","last_name":"B"},"updated_at":"2026-06-01T09:00:00Z"}}"#;
         assert_eq!(parse_canonical(body).unwrap_err().field, "reservation.source");
-        assert_eq!(parse_canonical(b"not json").unwrap_err().field, "");
+    }
+
+    const VALID: &str = r#"{"event_id":"e","occurred_at":"2026-06-01T09:00:00Z","reservation":{"id":"r","property_id":"p","source":"airbnb","status":"confirmed","check_in":"2026-06-10","check_out":"2026-06-13","guest":{"first_name":"A","last_name":"B"},"updated_at":"2026-06-01T09:00:00Z"}}"#;
+
+    /// The valid body without one field, given by its path.
+    fn without(path: &str) -> Vec<u8> {
+        let mut doc: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        let (parent, name) = path.rsplit_once('.').map_or(("", path), |(p, n)| (p, n));
+        let mut node = &mut doc;
+        for segment in parent.split('.').filter(|s| !s.is_empty()) {
+            node = node.get_mut(segment).unwrap();
+        }
+        assert!(node.as_object_mut().unwrap().remove(name).is_some(), "{path} is in the valid body");
+        serde_json::to_vec(&doc).unwrap()
+    }
+
+    #[test]
+    fn a_missing_field_is_named_by_its_full_path() {
+        assert!(parse_canonical(VALID.as_bytes()).is_ok());
+        for path in [
+            "event_id",
+            "occurred_at",
+            "reservation",
+            "reservation.id",
+            "reservation.status",
+            "reservation.updated_at",
+            "reservation.guest",
+            "reservation.guest.first_name",
+            "reservation.guest.last_name",
+        ] {
+            let error = parse_canonical(&without(path)).unwrap_err();
+            assert_eq!(error, PayloadError::new(path, format!("`{path}` is required")), "without {path}");
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_named_body() {
+        for body in [&b"not json"[..], b"", b"{\"event_id\": \"e\"", b"\xff\xfe"] {
+            let error = parse_canonical(body).unwrap_err();
+            assert_eq!(error.field, "body", "{:?}", String::from_utf8_lossy(body));
+            assert!(error.message.starts_with("not valid JSON: "), "{}", error.message);
+        }
+        let error = parse_canonical(b"42").unwrap_err();
+        assert_eq!(error.field, "body");
+        assert!(error.message.contains("expected struct CanonicalEvent"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_wrong_value_is_still_named_by_its_path() {
+        let body = VALID.replace(r#""status":"confirmed""#, r#""status":"maybe""#);
+        assert_eq!(parse_canonical(body.as_bytes()).unwrap_err().field, "reservation.status");
+        let body = VALID.replace(r#""first_name":"A""#, r#""first_name":7"#);
+        assert_eq!(parse_canonical(body.as_bytes()).unwrap_err().field, "reservation.guest.first_name");
+        let body = VALID.replace(r#""event_id":"e""#, r#""event_id":"e","extra":1"#);
+        assert_eq!(parse_canonical(body.as_bytes()).unwrap_err().field, "extra");
     }
 }

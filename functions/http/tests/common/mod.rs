@@ -14,7 +14,7 @@ use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::Store;
 use relais_domain::{Account, Channel, Chatbot, Property, Role, User};
 use relais_http::auth::{Claims, Hs256, mint_hs256};
-use relais_http::{ApiState, CallbackSettings, router};
+use relais_http::{ApiState, CallbackHost, CallbackSettings, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -90,7 +90,8 @@ pub fn chatbot(id: &str, account: &str, properties: &[&str], whatsapp: bool, sms
 
 impl Harness {
     pub async fn new() -> Harness {
-        Harness::with_callbacks(CallbackSettings { accept_unsigned: true, ..CallbackSettings::default() }).await
+        // `relais serve` with no provider settings: unsigned callbacks are taken.
+        Harness::with_callbacks(CallbackSettings::from_settings(|_| None, CallbackHost::LocalRunner)).await
     }
 
     pub async fn with_callbacks(callbacks: CallbackSettings) -> Harness {

@@ -605,16 +605,14 @@ impl ScenarioWalk {
         self.c.only_fields(path, map, &fields);
         let at_path = key_path(path, "at");
         let at = self.c.required(path, map, "at").and_then(|v| self.c.instant(&at_path, v));
-        if let Some(at) = at {
-            if let Some((start, end)) = window
-                && (at < start || at > end)
-            {
-                self.c.error(
-                    &at_path,
-                    codes::OUT_OF_RANGE,
-                    format!("{at_path} ({at}) is outside the scenario, from {start} to {end}"),
-                );
-            }
+        if let (Some(at), Some((start, end))) = (at, window)
+            && (at < start || at > end)
+        {
+            self.c.error(
+                &at_path,
+                codes::OUT_OF_RANGE,
+                format!("{at_path} ({at}) is outside the scenario, from {start} to {end}"),
+            );
         }
         let kinds: Vec<&str> = EVENT_KINDS.iter().copied().filter(|kind| map.contains_key(*kind)).collect();
         if kinds.len() != 1 {
