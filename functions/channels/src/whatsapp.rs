@@ -240,7 +240,7 @@ impl ChannelSender for WhatsAppClient {
     /// of one language; Meta's review status decides the outcome.
     async fn register_template(&self, request: &TemplateRequest) -> TemplateOutcome {
         let Some(waba_id) = request.waba_id.clone().or_else(|| self.default_waba_id.clone()) else {
-            return TemplateOutcome::Rejected {
+            return TemplateOutcome::NotSubmitted {
                 reason: "no WhatsApp Business Account: set the chatbot's waba_id or RELAIS_WHATSAPP_WABA_ID".into(),
             };
         };
@@ -883,6 +883,6 @@ fn template_error_outcome(error: TemplateError) -> TemplateOutcome {
     match error {
         TemplateError::Transient { detail, .. } => TemplateOutcome::Unavailable { reason: detail },
         TemplateError::Rejected { code, detail } => TemplateOutcome::Rejected { reason: format!("{detail} ({code})") },
-        TemplateError::Invalid(reason) => TemplateOutcome::Rejected { reason },
+        TemplateError::Invalid(reason) => TemplateOutcome::NotSubmitted { reason },
     }
 }

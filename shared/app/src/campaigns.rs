@@ -60,19 +60,25 @@ impl Actor {
     }
 }
 
+/// Whether `user`, of `account_id`, may see `campaign`: one of its account, on a property
+/// the user has permission for. The routes and the notifications of approvers share this rule.
+fn may_see(user: &User, account_id: &str, campaign: &Campaign) -> bool {
+    campaign.account_id == account_id && user.may_see_property(&campaign.spec.property_id)
+}
+
 /// A campaign of the actor's account that the actor may see; another account's id is "not
 /// found", never data.
 pub async fn get_visible(app: &App, actor: &Actor, id: &str) -> ServiceResult<Campaign> {
-    let campaign = app.store.get_campaign(id).await?.filter(|c| c.account_id == actor.account_id);
+    let campaign = app.store.get_campaign(id).await?;
     match campaign {
-        Some(c) if actor.user.may_see_property(&c.spec.property_id) => Ok(c),
+        Some(c) if may_see(&actor.user, &actor.account_id, &c) => Ok(c),
         _ => Err(ServiceError::NotFound("campaign".into())),
     }
 }
 
 pub async fn list_visible(app: &App, actor: &Actor) -> ServiceResult<Vec<Campaign>> {
     let mut campaigns = app.store.list_campaigns(&actor.account_id).await?;
-    campaigns.retain(|c| actor.user.may_see_property(&c.spec.property_id));
+    campaigns.retain(|c| may_see(&actor.user, &actor.account_id, c));
     campaigns.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     Ok(campaigns)
 }
@@ -144,8 +150,9 @@ fn check_version(campaign: &Campaign, expected: Option<u64>) -> ServiceResult<()
     }
 }
 
-/// Replace a campaign's definition. An active (or paused) campaign goes back to `pending`:
-/// changed content or targeting needs approval again.
+/// Replace a campaign's definition. An approved campaign (active, paused, or waiting for
+/// Meta's review of its WhatsApp templates) goes back to plain `pending`: changed content or
+/// targeting needs approval again.
 pub async fn update(
     app: &App,
     actor: &Actor,
@@ -171,16 +178,20 @@ pub async fn update(
         relabeled == spec
     };
     let version = campaign.version;
-    let was_live = matches!(campaign.status, CampaignStatus::Active | CampaignStatus::Paused);
+    // Waiting for Meta means an approver approved the content Meta now reviews: new content
+    // was approved by nobody, and Meta's verdict on the old templates no longer applies.
+    let was_approved =
+        matches!(campaign.status, CampaignStatus::Active | CampaignStatus::Paused) || campaign.awaiting_meta;
     campaign.spec = spec;
     if relabel_only {
         return save(app, campaign, version).await;
     }
-    if was_live {
+    if was_approved {
         campaign.status = CampaignStatus::Pending;
+        campaign.awaiting_meta = false;
     }
     let campaign = save(app, campaign, version).await?;
-    if was_live {
+    if was_approved {
         notify_submission(app, actor, &campaign, "campaign_changed").await?;
     }
     if campaign.activated_at.is_some() {
@@ -214,9 +225,9 @@ async fn transition(
     if to != CampaignStatus::Rejected {
         campaign.rejection_reason = None;
     }
-    if to == CampaignStatus::Pending {
-        campaign.awaiting_meta = false;
-    }
+    // Only `approve` starts a wait for Meta; whatever moves the campaign ends it (archived or
+    // rejected by an approver, Meta's verdict must not revive it).
+    campaign.awaiting_meta = false;
     save(app, campaign, version).await
 }
 
@@ -295,6 +306,13 @@ async fn register_templates(
         let review = match app.whatsapp.register_template(&request).await {
             TemplateOutcome::Approved => TemplateReview { status: TemplateReviewStatus::Approved, reason: None },
             TemplateOutcome::Pending => TemplateReview { status: TemplateReviewStatus::Pending, reason: None },
+            TemplateOutcome::NotSubmitted { reason } => {
+                // Nothing was sent to Meta: a set-up problem to fix, not a verdict on the campaign,
+                // which stays pending for an approver.
+                return Err(ServiceError::Conflict(format!(
+                    "the campaign cannot be approved until WhatsApp templates can be registered: {reason}"
+                )));
+            }
             TemplateOutcome::Rejected { reason } => {
                 TemplateReview { status: TemplateReviewStatus::Rejected, reason: Some(reason) }
             }
@@ -356,7 +374,7 @@ fn sample_reservation(property: &relais_domain::Property) -> relais_domain::Rese
 /// A campaign waiting for Meta: active once every template is approved, rejected with Meta's
 /// reason as soon as one is rejected, still waiting otherwise.
 async fn settle_meta_review(app: &App, mut campaign: Campaign) -> ServiceResult<Campaign> {
-    if !campaign.awaiting_meta {
+    if !waits_for_meta(&campaign) {
         return Ok(campaign);
     }
     let rejected = campaign
@@ -408,8 +426,15 @@ async fn settle_meta_review(app: &App, mut campaign: Campaign) -> ServiceResult<
     Ok(campaign)
 }
 
+/// Approved by an approver and waiting for Meta's review. `awaiting_meta` alone is not enough:
+/// campaigns archived or rejected before `transition` cleared it still carry it in the store.
+fn waits_for_meta(campaign: &Campaign) -> bool {
+    campaign.status == CampaignStatus::Pending && campaign.awaiting_meta
+}
+
 /// A template status from Meta (webhook `message_template_status_update`, or polling).
 /// `language` is Meta's code (`pt_PT`); `event` is `APPROVED`, `REJECTED`, `PENDING`, ...
+/// `None` when the template is not the current revision of one of our campaigns.
 pub async fn on_template_status(
     app: &App,
     template_name: &str,
@@ -425,6 +450,11 @@ pub async fn on_template_status(
     };
     if campaign.template_revision != Some(revision) {
         return Ok(None); // a review of an older revision of the campaign
+    }
+    if !waits_for_meta(&campaign) {
+        // Already settled, archived, rejected by an approver, or changed since it was approved:
+        // Meta's verdict on these templates decides nothing any more.
+        return Ok(Some(campaign));
     }
     let status = match event {
         "APPROVED" => TemplateReviewStatus::Approved,
@@ -538,7 +568,12 @@ async fn notify_submission(app: &App, actor: &Actor, campaign: &Campaign, kind: 
     notify_creator(app, campaign, kind, title.clone(), body.clone()).await?;
     // Approvers see what waits for them in their console.
     let approvers = app.store.list_users(&campaign.account_id).await?;
-    for approver in approvers.iter().filter(|u| u.role.can_approve() && u.id != campaign.created_by) {
+    let may_approve = |u: &&User| {
+        u.role.can_approve()
+            && u.id != campaign.created_by
+            && u.account_id.as_deref().is_some_and(|account_id| may_see(u, account_id, campaign))
+    };
+    for approver in approvers.iter().filter(may_approve) {
         let body = format!("{body} Review it and approve or reject it.");
         add_notification(app, campaign, &approver.id, "approval_requested", title.clone(), body).await?;
     }

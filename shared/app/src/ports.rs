@@ -242,6 +242,11 @@ pub enum TemplateOutcome {
     Unavailable {
         reason: String,
     },
+    /// Nothing reached Meta: a set-up problem on our side (no WhatsApp Business Account, a
+    /// malformed id) or a request refused before it left. Not a verdict on the campaign.
+    NotSubmitted {
+        reason: String,
+    },
 }
 
 #[async_trait]
