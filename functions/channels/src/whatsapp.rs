@@ -726,6 +726,14 @@ impl TemplateItem {
     }
 }
 
+fn template_error_outcome(error: TemplateError) -> TemplateOutcome {
+    match error {
+        TemplateError::Transient { detail, .. } => TemplateOutcome::Unavailable { reason: detail },
+        TemplateError::Rejected { code, detail } => TemplateOutcome::Rejected { reason: format!("{detail} ({code})") },
+        TemplateError::Invalid(reason) => TemplateOutcome::NotSubmitted { reason },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -876,13 +884,5 @@ mod tests {
         assert_eq!(classify_whatsapp_error(Some(999_999), 502), Transient);
         assert_eq!(classify_whatsapp_error(Some(999_999), 400), Permanent);
         assert_eq!(classify_whatsapp_error(None, 0), Permanent);
-    }
-}
-
-fn template_error_outcome(error: TemplateError) -> TemplateOutcome {
-    match error {
-        TemplateError::Transient { detail, .. } => TemplateOutcome::Unavailable { reason: detail },
-        TemplateError::Rejected { code, detail } => TemplateOutcome::Rejected { reason: format!("{detail} ({code})") },
-        TemplateError::Invalid(reason) => TemplateOutcome::NotSubmitted { reason },
     }
 }

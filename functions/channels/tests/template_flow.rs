@@ -9,29 +9,18 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use common::*;
-use relais_app::AppConfig;
 use relais_app::campaigns::{self, Actor};
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_channels::{WhatsAppClient, template_name};
-use relais_domain::{CampaignStatus, Channel, TemplateReviewStatus};
+use relais_domain::{CampaignStatus, TemplateReviewStatus};
 use serde_json::json;
 
 async fn runtime(meta_base: &str) -> LocalRuntime {
     let clock = Arc::new(VirtualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap()));
     let whatsapp = WhatsAppClient::new(meta_base, META_VERSION, META_TOKEN, http(2_000));
-    let rt = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock),
-        whatsapp: Some(Arc::new(whatsapp)),
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
-    });
+    let rt =
+        LocalRuntime::new(LocalParts { whatsapp: Some(Arc::new(whatsapp)), ..LocalParts::in_memory(clock.clone()) });
     let scenario = json!({
         "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-20T00:00:00Z",
         "account": {"id": "acc", "name": "Casa"},

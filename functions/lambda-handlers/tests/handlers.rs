@@ -10,11 +10,10 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Context, LambdaEvent};
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::App;
+use relais_app::embedded::VirtualClock;
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::simulate::{SimulationOutput, setup};
-use relais_app::{App, AppConfig};
-use relais_domain::Channel;
 use relais_http::CallbackSettings;
 use relais_lambda::LambdaApp;
 use serde_json::Value;
@@ -23,18 +22,7 @@ async fn runtime() -> (LocalRuntime, Arc<VirtualClock>, Value) {
     let doc = support::scenario("status-change-basic.json");
     let (scenario, _) = relais_domain::validate::parse_scenario(&doc).unwrap();
     let clock = Arc::new(VirtualClock::new(scenario.start));
-    let runtime = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()),
-        whatsapp: None,
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: Vec::new(),
-        sms_rejects: Vec::new(),
-    });
+    let runtime = LocalRuntime::new(LocalParts { ..LocalParts::in_memory(clock.clone()) });
     setup(&runtime.app, &scenario, &mut SimulationOutput::default()).await.unwrap();
     runtime.drain().await.unwrap();
     (runtime, clock, doc)

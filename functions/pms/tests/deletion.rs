@@ -6,13 +6,11 @@ mod support;
 
 use std::sync::Arc;
 
-use relais_app::AppConfig;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel};
 use relais_app::intake::handle_pms_webhook;
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::simulate::{SimulationOutput, setup};
 use relais_domain::validate::parse_scenario;
-use relais_domain::{Channel, MessageState, ReservationStatus};
+use relais_domain::{MessageState, ReservationStatus};
 use relais_pms::PmsAdapters;
 use serde_json::json;
 use support::*;
@@ -42,16 +40,8 @@ async fn runtime(now: &str) -> LocalRuntime {
     let (scenario, _) = parse_scenario(&scenario()).unwrap_or_else(|e| panic!("{e:?}"));
     let clock = clock(now);
     let runtime = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone()),
-        whatsapp: None,
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: Some(Arc::new(PmsAdapters::new(clock).unwrap())),
-        config: AppConfig::default(),
-        whatsapp_rejects: Vec::new(),
-        sms_rejects: Vec::new(),
+        vendors: Some(Arc::new(PmsAdapters::new(clock.clone()).unwrap())),
+        ..LocalParts::in_memory(clock.clone())
     });
     setup(&runtime.app, &scenario, &mut SimulationOutput::default()).await.unwrap();
     runtime

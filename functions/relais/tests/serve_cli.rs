@@ -339,7 +339,7 @@ fn twilio_auth_token_checks_signatures_on_the_local_runner() {
     let server = Server::start_with(&dir.join("data"), None, &settings, Stdio::null());
     let form = b"MessageSid=SM1&MessageStatus=failed";
     let content_type = ("Content-Type", "application/x-www-form-urlencoded".to_string());
-    assert_eq!(server.request("POST", "/webhooks/twilio/status", &[content_type.clone()], form).0, 401);
+    assert_eq!(server.request("POST", "/webhooks/twilio/status", std::slice::from_ref(&content_type), form).0, 401);
     let fields: std::collections::BTreeMap<String, String> =
         [("MessageSid".to_string(), "SM1".to_string()), ("MessageStatus".to_string(), "failed".to_string())].into();
     let url = format!("{}/webhooks/twilio/status", server.base);

@@ -8,13 +8,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use relais_app::AppConfig;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::intake::{handle_pms_webhook, ingest};
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::{InboundRequest, Store};
+use relais_domain::Property;
 use relais_domain::intake::{parse_canonical, sign};
-use relais_domain::{Channel, Property};
 use serde_json::json;
 
 const SECRET: &str = "s3cret";
@@ -49,18 +48,7 @@ fn signed(body: Vec<u8>) -> InboundRequest {
 /// An embedded App whose store holds the property, `OTHERS` reservations and r-1001 (v1).
 fn runtime(tokio: &tokio::runtime::Runtime) -> LocalRuntime {
     let clock = Arc::new(VirtualClock::new(now()));
-    let rt = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock),
-        whatsapp: None,
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
-    });
+    let rt = LocalRuntime::new(LocalParts { ..LocalParts::in_memory(clock.clone()) });
     let property: Property = serde_json::from_value(json!({
         "id": "p-lis", "account_id": "acc-1", "name": "Casa Azul Lisboa", "time_zone": "Europe/Lisbon",
         "check_in_time": "15:00", "check_out_time": "11:00", "pms": "mews", "webhook_secret": SECRET,

@@ -6,12 +6,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use relais_app::AppConfig;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::engine::run_sweep;
 use relais_app::local::{LocalParts, LocalRuntime};
-use relais_app::ports::Store;
-use relais_domain::{Channel, Message, MessageState, Occurrence};
+use relais_domain::{Message, MessageState, Occurrence};
 
 const DUE: usize = 200;
 
@@ -19,18 +17,7 @@ fn runtime(reservations: usize) -> (LocalRuntime, tokio::runtime::Runtime) {
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
     let clock = Arc::new(VirtualClock::new(now));
-    let runtime = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock),
-        whatsapp: None,
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
-    });
+    let runtime = LocalRuntime::new(LocalParts { ..LocalParts::in_memory(clock.clone()) });
     tokio.block_on(async {
         for i in 0..reservations {
             // One open message per reservation; DUE of them are due now, the rest in the future.

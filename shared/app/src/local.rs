@@ -40,6 +40,25 @@ pub struct LocalParts {
     pub sms_rejects: Vec<String>,
 }
 
+impl LocalParts {
+    /// A fresh in-memory store, the outbox for both channels, no PMS adapters, default
+    /// settings: override the fields a use needs (`LocalParts { sms: ..., ..in_memory(clock) }`).
+    pub fn in_memory(clock: Arc<dyn Clock>) -> LocalParts {
+        LocalParts {
+            store: Arc::new(MemoryStore::new()),
+            outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()),
+            clock,
+            whatsapp: None,
+            sms: None,
+            mail: MailOutbox::new(None),
+            vendors: None,
+            config: AppConfig::default(),
+            whatsapp_rejects: Vec::new(),
+            sms_rejects: Vec::new(),
+        }
+    }
+}
+
 impl LocalRuntime {
     pub fn new(parts: LocalParts) -> LocalRuntime {
         let bus = Arc::new(MemoryBus::default());

@@ -8,16 +8,16 @@ use chrono::{DateTime, Duration, Utc};
 use relais_domain::intake::sign;
 use relais_domain::scenario::{CampaignAction, EventKind, ProviderStatus, Scenario, ScenarioEvent};
 use relais_domain::validate::{FieldError, parse_scenario};
-use relais_domain::{Channel, Message, MessageState};
+use relais_domain::{Message, MessageState};
 use serde_json::{Value, json};
 
+use crate::App;
 use crate::campaigns::{self, Actor, ServiceError};
-use crate::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use crate::embedded::VirtualClock;
 use crate::engine::{self, EngineError, StatusUpdate};
 use crate::intake::handle_pms_webhook;
 use crate::local::{LocalParts, LocalRuntime};
 use crate::ports::InboundRequest;
-use crate::{App, AppConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulationError {
@@ -40,16 +40,9 @@ pub async fn simulate(doc: &Value) -> Result<SimulationOutput, SimulationError> 
     let (scenario, _specs) = parse_scenario(doc).map_err(SimulationError::Invalid)?;
     let clock = Arc::new(VirtualClock::new(scenario.start));
     let runtime = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()),
-        whatsapp: None,
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
         whatsapp_rejects: scenario.providers.whatsapp_rejects.clone(),
         sms_rejects: scenario.providers.sms_rejects.clone(),
+        ..LocalParts::in_memory(clock.clone())
     });
     let mut output = SimulationOutput::default();
     let mut bodies = setup(&runtime.app, &scenario, &mut output).await?;

@@ -7,13 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
-use relais_app::AppConfig;
 use relais_app::campaigns::{self, Actor};
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::{ChannelSender, SendOutcome, SendRequest, TemplateOutcome, TemplateRequest};
 use relais_domain::whatsapp::template_name;
-use relais_domain::{Campaign, CampaignStatus, Channel};
+use relais_domain::{Campaign, CampaignStatus};
 use serde_json::json;
 
 /// WhatsApp as Meta answers a registration: accepted, under review (the verdict comes later).
@@ -43,18 +42,7 @@ struct Setup {
 async fn setup() -> Setup {
     let clock = Arc::new(VirtualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap()));
     let meta = Arc::new(MetaUnderReview::default());
-    let rt = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock),
-        whatsapp: Some(meta.clone()),
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
-    });
+    let rt = LocalRuntime::new(LocalParts { whatsapp: Some(meta.clone()), ..LocalParts::in_memory(clock.clone()) });
     let scenario = json!({
         "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-20T00:00:00Z",
         "account": {"id": "acc", "name": "Casa"},

@@ -11,10 +11,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
-use relais_app::AppConfig;
 use relais_app::campaigns::{self, Actor};
 use relais_app::chaos::ChaosStore;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::{OutboxChannel, VirtualClock};
 use relais_app::engine::{self, StatusUpdate};
 use relais_app::intake::handle_pms_webhook;
 use relais_app::local::{LocalParts, LocalRuntime};
@@ -115,16 +114,10 @@ async fn runtime(
         Counting { inner: outbox.sibling(Channel::Whatsapp, vec!["+15550000003".into()]), calls: calls.clone() };
     let sms = Counting { inner: outbox.sibling(Channel::Sms, Vec::new()), calls };
     let mut rt = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
         outbox,
         whatsapp: Some(Arc::new(whatsapp)),
         sms: Some(Arc::new(sms)),
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
+        ..LocalParts::in_memory(clock.clone())
     });
     let store = &rt.app.store;
     store.put_account(&Account { id: "a".into(), name: "A".into() }).await.unwrap();

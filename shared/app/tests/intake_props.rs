@@ -13,13 +13,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
-use relais_app::AppConfig;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::intake::{HttpReply, handle_pms_webhook};
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::{InboundRequest, Store};
+use relais_domain::Property;
 use relais_domain::intake::{MAX_BODY_BYTES, sign};
-use relais_domain::{Channel, Property};
 use serde_json::{Value, json};
 
 const SECRET: &str = "s3cret";
@@ -41,18 +40,7 @@ fn property() -> Property {
 
 async fn runtime() -> LocalRuntime {
     let clock = Arc::new(VirtualClock::new(start()));
-    let rt = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock),
-        whatsapp: None,
-        sms: None,
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
-    });
+    let rt = LocalRuntime::new(LocalParts { ..LocalParts::in_memory(clock.clone()) });
     rt.store.put_property(&property()).await.unwrap();
     rt
 }

@@ -7,12 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use relais_app::AppConfig;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::engine;
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::{ChannelSender, Clock, DispatchJob, DispatchReason, SendOutcome, SendRequest};
-use relais_domain::{Channel, MessageState};
+use relais_domain::MessageState;
 use serde_json::json;
 
 /// A provider that allows `RATE` messages per second per sender and records arrival times.
@@ -41,18 +40,7 @@ async fn concurrent_dispatchers_respect_the_sender_rate() {
     let start = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
     let clock = Arc::new(VirtualClock::new(start));
     let provider = Arc::new(Provider { clock: clock.clone(), arrivals: Mutex::new(Vec::new()) });
-    let rt = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()),
-        whatsapp: None,
-        sms: Some(provider.clone()),
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
-    });
+    let rt = LocalRuntime::new(LocalParts { sms: Some(provider.clone()), ..LocalParts::in_memory(clock.clone()) });
     // Ten guests confirmed at once; a status_change campaign on SMS sends to each right away.
     let scenario = json!({
         "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-02T00:00:00Z",

@@ -6,12 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{Duration, TimeZone, Utc};
-use relais_app::AppConfig;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::engine::{self, StatusUpdate};
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::{ChannelSender, Clock, SendOutcome, SendRequest};
-use relais_domain::{Channel, Message, MessageState};
+use relais_domain::{Message, MessageState};
 use serde_json::json;
 
 /// Accepts every message, but the answer to the first one never arrives (a timeout).
@@ -75,18 +74,7 @@ async fn harness() -> Harness {
     let start = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
     let clock = Arc::new(VirtualClock::new(start));
     let provider = Arc::new(LossyProvider::default());
-    let rt = LocalRuntime::new(LocalParts {
-        store: Arc::new(MemoryStore::new()),
-        clock: clock.clone(),
-        outbox: OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone()),
-        whatsapp: None,
-        sms: Some(provider.clone()),
-        mail: MailOutbox::new(None),
-        vendors: None,
-        config: AppConfig::default(),
-        whatsapp_rejects: vec![],
-        sms_rejects: vec![],
-    });
+    let rt = LocalRuntime::new(LocalParts { sms: Some(provider.clone()), ..LocalParts::in_memory(clock.clone()) });
     let scenario = json!({
         "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-02T00:00:00Z",
         "account": {"id": "a", "name": "A"},

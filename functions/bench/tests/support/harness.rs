@@ -626,8 +626,13 @@ impl Harness {
                 if let Some(id) = ids.get(pick % ids.len().max(1)) {
                     let status =
                         [MessageState::Sent, MessageState::Delivered, MessageState::Read, MessageState::Failed][status];
-                    let update =
-                        StatusUpdate { provider_message_id: id.clone(), status, error_code: None, opted_out: false };
+                    let update = StatusUpdate {
+                        provider_message_id: id.clone(),
+                        status,
+                        error_code: None,
+                        opted_out: false,
+                        send_key: None,
+                    };
                     let _ = engine::apply_status(&self.app, &update).await;
                 }
             }

@@ -8,11 +8,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use chrono::{DateTime, Utc};
-use relais_app::AppConfig;
-use relais_app::embedded::{MailOutbox, MemoryStore, OutboxChannel, VirtualClock};
+use relais_app::embedded::VirtualClock;
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::Store;
-use relais_domain::{Account, Channel, Chatbot, Property, Role, User};
+use relais_domain::{Account, Chatbot, Property, Role, User};
 use relais_http::auth::{Claims, Hs256, mint_hs256};
 use relais_http::{ApiState, CallbackHost, CallbackSettings, router};
 use serde_json::{Value, json};
@@ -97,18 +96,7 @@ impl Harness {
     pub async fn with_callbacks(callbacks: CallbackSettings) -> Harness {
         let start: DateTime<Utc> = START.parse().unwrap();
         let clock = Arc::new(VirtualClock::new(start));
-        let runtime = Arc::new(LocalRuntime::new(LocalParts {
-            store: Arc::new(MemoryStore::new()),
-            clock: clock.clone(),
-            outbox: OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()),
-            whatsapp: None,
-            sms: None,
-            mail: MailOutbox::new(None),
-            vendors: None,
-            config: AppConfig::default(),
-            whatsapp_rejects: Vec::new(),
-            sms_rejects: Vec::new(),
-        }));
+        let runtime = Arc::new(LocalRuntime::new(LocalParts { ..LocalParts::in_memory(clock.clone()) }));
         let store = runtime.store.clone();
         for (id, name) in [("acc-1", "Casa Azul"), ("acc-2", "Other Hotels")] {
             store.put_account(&Account { id: id.into(), name: name.into() }).await.unwrap();
