@@ -2,6 +2,8 @@
 //! work at once, a sender never sends more than its rate in any second; nothing is lost, the
 //! rest goes in the following seconds, and no retry is spent on it.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +14,6 @@ use relais_app::engine;
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::{ChannelSender, Clock, DispatchJob, DispatchReason, SendOutcome, SendRequest};
 use relais_domain::MessageState;
-use serde_json::json;
 
 /// A provider that allows `RATE` messages per second per sender and records arrival times.
 struct Provider {
@@ -42,31 +43,9 @@ async fn concurrent_dispatchers_respect_the_sender_rate() {
     let provider = Arc::new(Provider { clock: clock.clone(), arrivals: Mutex::new(Vec::new()) });
     let rt = LocalRuntime::new(LocalParts { sms: Some(provider.clone()), ..LocalParts::in_memory(clock.clone()) });
     // Ten guests confirmed at once; a status_change campaign on SMS sends to each right away.
-    let scenario = json!({
-        "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-02T00:00:00Z",
-        "account": {"id": "a", "name": "A"},
-        "users": [{"id": "ed", "role": "editor"}, {"id": "ap", "role": "approver"}],
-        "properties": [{"id": "p", "name": "P", "time_zone": "UTC", "check_in_time": "15:00", "check_out_time": "11:00",
-                        "pms": "mews", "webhook_secret": "s"}],
-        "chatbots": [{"id": "bot", "property_ids": ["p"], "sms": {"sender": "+15550001111"}}],
-        "campaigns": [{"id": "hello", "created_by": "ed", "approve": true, "category": "pre_stay", "name": "Hello",
-            "property_id": "p", "chatbot_id": "bot", "trigger": {"type": "status_change"}, "target": {"status": "confirmed"},
-            "channel": {"primary": "sms", "fallback": null},
-            "messages": {"en": {"sms": {"type": "text", "body": "Hello {{guest_first_name}}"}}}}],
-        "events": []
-    });
-    let (scenario, _) = relais_domain::validate::parse_scenario(&scenario).unwrap();
-    relais_app::simulate::setup(&rt.app, &scenario, &mut Default::default()).await.unwrap();
+    support::sms_on_confirmation(&rt.app).await;
     for i in 0..10 {
-        let body = serde_json::to_vec(&json!({"event_id": format!("e{i}"), "occurred_at": start, "reservation": {
-            "id": format!("r{i}"), "property_id": "p", "source": "direct", "status": "confirmed",
-            "check_in": "2026-06-10", "check_out": "2026-06-12", "updated_at": start,
-            "guest": {"first_name": "G", "last_name": "H", "phone": format!("+1555000010{i}")}}}))
-        .unwrap();
-        let mut request = relais_app::ports::InboundRequest { body: body.clone(), ..Default::default() };
-        request.headers.insert("x-relais-timestamp".into(), start.timestamp().to_string());
-        request.headers.insert("x-relais-signature".into(), relais_domain::intake::sign("s", start.timestamp(), &body));
-        assert_eq!(relais_app::intake::handle_pms_webhook(&rt.app, "canonical", "p", &request).await.status, 200);
+        support::confirm(&rt.app, &format!("e{i}"), &format!("r{i}"), "G", &format!("+1555000010{i}"), start).await;
     }
     // Evaluate the changes, then let four dispatchers race over the same jobs every second.
     for event in rt.bus.take_all() {

@@ -2,6 +2,8 @@
 //! not reach the guest twice: the provider's status report carries our send key, settles the
 //! message as sent while it waits for its retry, and the retry finds nothing to send.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -11,7 +13,6 @@ use relais_app::engine::{self, StatusUpdate};
 use relais_app::local::{LocalParts, LocalRuntime};
 use relais_app::ports::{ChannelSender, Clock, SendOutcome, SendRequest};
 use relais_domain::{Message, MessageState};
-use serde_json::json;
 
 /// Accepts every message, but the answer to the first one never arrives (a timeout).
 #[derive(Default)]
@@ -75,30 +76,8 @@ async fn harness() -> Harness {
     let clock = Arc::new(VirtualClock::new(start));
     let provider = Arc::new(LossyProvider::default());
     let rt = LocalRuntime::new(LocalParts { sms: Some(provider.clone()), ..LocalParts::in_memory(clock.clone()) });
-    let scenario = json!({
-        "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-02T00:00:00Z",
-        "account": {"id": "a", "name": "A"},
-        "users": [{"id": "ed", "role": "editor"}, {"id": "ap", "role": "approver"}],
-        "properties": [{"id": "p", "name": "P", "time_zone": "UTC", "check_in_time": "15:00", "check_out_time": "11:00",
-                        "pms": "mews", "webhook_secret": "s"}],
-        "chatbots": [{"id": "bot", "property_ids": ["p"], "sms": {"sender": "+15550001111"}}],
-        "campaigns": [{"id": "hello", "created_by": "ed", "approve": true, "category": "pre_stay", "name": "Hello",
-            "property_id": "p", "chatbot_id": "bot", "trigger": {"type": "status_change"}, "target": {"status": "confirmed"},
-            "channel": {"primary": "sms", "fallback": null},
-            "messages": {"en": {"sms": {"type": "text", "body": "Hello {{guest_first_name}}"}}}}],
-        "events": []
-    });
-    let (scenario, _) = relais_domain::validate::parse_scenario(&scenario).unwrap();
-    relais_app::simulate::setup(&rt.app, &scenario, &mut Default::default()).await.unwrap();
-    let body = serde_json::to_vec(&json!({"event_id": "e1", "occurred_at": start, "reservation": {
-        "id": "r1", "property_id": "p", "source": "direct", "status": "confirmed",
-        "check_in": "2026-06-10", "check_out": "2026-06-12", "updated_at": start,
-        "guest": {"first_name": "Ana", "last_name": "Silva", "phone": "+15550001001"}}}))
-    .unwrap();
-    let mut request = relais_app::ports::InboundRequest { body: body.clone(), ..Default::default() };
-    request.headers.insert("x-relais-timestamp".into(), start.timestamp().to_string());
-    request.headers.insert("x-relais-signature".into(), relais_domain::intake::sign("s", start.timestamp(), &body));
-    assert_eq!(relais_app::intake::handle_pms_webhook(&rt.app, "canonical", "p", &request).await.status, 200);
+    support::sms_on_confirmation(&rt.app).await;
+    support::confirm(&rt.app, "e1", "r1", "Ana", "+15550001001", start).await;
     rt.drain().await.unwrap();
     let h = Harness { rt, clock, provider };
     assert_eq!(h.sends().len(), 1);
