@@ -26,6 +26,20 @@ impl RequestCounter {
         std::mem::take(&mut *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
+    /// The counts so far, by operation name, without resetting them.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Requests counted between two snapshots, by operation name.
+    pub fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+        after
+            .iter()
+            .map(|(op, n)| (op.clone(), n.saturating_sub(before.get(op).copied().unwrap_or(0))))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
     pub fn total(counts: &BTreeMap<String, u64>) -> u64 {
         counts.values().sum()
     }

@@ -24,11 +24,11 @@ use lambda_runtime::{Context, LambdaEvent};
 use relais_app::embedded::{MailOutbox, OutboxChannel, VirtualClock};
 use relais_app::ports::Clock;
 use relais_app::{App, AppConfig};
+use relais_aws::metrics::{RequestCounter, counted_dynamodb_client};
 use relais_aws::{AwsAdapters, DynamoStore, provision};
 use relais_domain::Channel;
 use relais_lambda::drive::SqsDriver;
 use serde_json::{Value, json};
-use support::counter::{RequestCounter, delta};
 
 /// Requests by function (phase) and operation.
 #[derive(Default)]
@@ -67,8 +67,7 @@ impl Bench {
     async fn charged<T>(&mut self, phase: &'static str, f: impl std::future::Future<Output = T>) -> T {
         let before = self.counter.snapshot();
         let out = f.await;
-        let after = self.counter.snapshot();
-        self.phases.add(phase, delta(&before, &after));
+        self.phases.add(phase, RequestCounter::delta(&before, &self.counter.snapshot()));
         out
     }
 
@@ -164,8 +163,9 @@ async fn main() {
     let start = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
     let clock = Arc::new(VirtualClock::new(start));
     let aws = AwsAdapters::new(&config, provisioned.settings.clone(), clock.clone());
-    let counter = RequestCounter::default();
-    let store = DynamoStore::new(counter.dynamodb_client(&config), provisioned.settings.table.clone(), clock.clone());
+    let counter = RequestCounter::new();
+    let store =
+        DynamoStore::new(counted_dynamodb_client(&config, &counter), provisioned.settings.table.clone(), clock.clone());
     let whatsapp = Arc::new(OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone()));
     let sms = Arc::new(OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone()));
     let app = App {
@@ -203,7 +203,7 @@ async fn main() {
         sweeps: 0,
     };
     bench.drain().await;
-    let setup_requests = bench.counter.total();
+    let setup_requests = RequestCounter::total(&bench.counter.snapshot());
     bench.phases = Phases::default();
 
     // The timeline: webhooks at their moments, a sweep every hour.

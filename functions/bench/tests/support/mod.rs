@@ -1,10 +1,9 @@
 //! Shared by the tests and the examples of relais-bench: the moto server, Lambda-shaped calls
-//! (API Gateway v2 events through the HTTP router, SQS batches), the DynamoDB request counter,
+//! (API Gateway v2 events through the HTTP router, SQS batches),
 //! and the exactly-once harness.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod counter;
 pub mod harness;
 pub mod lambda;
 
