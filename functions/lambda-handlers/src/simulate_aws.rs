@@ -84,12 +84,7 @@ pub async fn simulate_aws(
             Point::Event(index, event) => {
                 let result = match &event.kind {
                     EventKind::PmsWebhook(webhook) => {
-                        let secret = scenario
-                            .properties
-                            .iter()
-                            .find(|p| p.id == webhook.property_id)
-                            .and_then(|p| p.webhook_secret.clone())
-                            .unwrap_or_default();
+                        let secret = scenario.webhook_secret(&webhook.property_id);
                         post_webhook(&router, &webhook.pms, &webhook.property_id, &secret, &webhook.body, event.at)
                             .await
                     }

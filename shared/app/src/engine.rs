@@ -415,7 +415,7 @@ async fn take_send_slot(
         return Ok(true);
     };
     let second = now.timestamp();
-    let start = message.id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % limit;
+    let start = (backoff::jitter_seed(&message.id) % u64::from(limit)) as u32;
     for probe in 0..limit {
         let slot = (start + probe) % limit;
         let key = format!("rate~{}~{sender}~{second}~{slot}", channel.as_str());
@@ -428,7 +428,7 @@ async fn take_send_slot(
 
 async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &Rendered) -> SendOutcome {
     let request = SendRequest {
-        key: format!("{}:{}", message.id, rendered.channel.as_str()),
+        key: send_key(&message.id, rendered.channel),
         channel: rendered.channel,
         to: rendered.to.clone(),
         from: sender_of(&loaded.chatbot, rendered.channel),
@@ -444,6 +444,11 @@ async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &
         }),
     };
     channel_of(app, rendered.channel).send(&request).await
+}
+
+/// The key a send carries to the provider (`SendRequest::key`), echoed in its status reports.
+fn send_key(message_id: &str, channel: Channel) -> String {
+    format!("{message_id}:{}", channel.as_str())
 }
 
 fn fallback_available(campaign: &Campaign, chatbot: &Chatbot, message: &Message, failed: Channel) -> Option<Channel> {
@@ -680,12 +685,11 @@ async fn settle_unanswered_send(app: &App, key: &str, update: &StatusUpdate) -> 
         // A failed copy changes nothing: the retry will try again.
         return Ok(());
     }
-    let Some((message_id, channel)) = key.rsplit_once(':') else { return Ok(()) };
+    let Some((message_id, _)) = key.rsplit_once(':') else { return Ok(()) };
     let Some(message) = app.store.get_message(message_id).await? else { return Ok(()) };
     let waiting_for_retry = message.state == MessageState::Scheduled
-        && message.reason.as_deref().is_some_and(|r| r.starts_with(REASON_RETRYING))
-        && message.channel.is_some_and(|c| c.as_str() == channel);
-    let Some(channel) = message.channel.filter(|_| waiting_for_retry) else {
+        && message.reason.as_deref().is_some_and(|r| r.starts_with(REASON_RETRYING));
+    let Some(channel) = message.channel.filter(|c| waiting_for_retry && send_key(&message.id, *c) == key) else {
         tracing::info!("status for a send key with no send waiting for its retry ignored");
         return Ok(());
     };

@@ -184,12 +184,7 @@ pub async fn apply_event(
     match &event.kind {
         EventKind::PmsWebhook(webhook) => {
             let body = serde_json::to_vec(&webhook.body).map_err(|e| json!(e.to_string()))?;
-            let secret = scenario
-                .properties
-                .iter()
-                .find(|p| p.id == webhook.property_id)
-                .and_then(|p| p.webhook_secret.clone())
-                .unwrap_or_default();
+            let secret = scenario.webhook_secret(&webhook.property_id);
             let mut request = InboundRequest { body, ..InboundRequest::default() };
             let timestamp = now.timestamp();
             request.headers.insert("x-relais-timestamp".into(), timestamp.to_string());

@@ -344,10 +344,7 @@ fn plan_relative(
     };
     // The trigger period bounds the moment the message is due (property-local date).
     let in_period = campaign.spec.period.contains(local_date(property.time_zone, due));
-    let latest = existing.iter().max_by_key(|m| match m.occurrence {
-        Occurrence::Planned { n } => n,
-        Occurrence::Transition { seq } => seq,
-    });
+    let latest = existing.iter().max_by_key(|m| occurrence_number(m));
     match latest {
         Some(m) if m.state.is_open() => {
             if m.due_at == due {
@@ -407,10 +404,15 @@ fn is_voided(message: &Message) -> bool {
 
 /// The latest voided message of a campaign for a reservation.
 fn latest_voided(existing: &[Message]) -> Option<&Message> {
-    existing.iter().filter(|m| is_voided(m)).max_by_key(|m| match m.occurrence {
+    existing.iter().filter(|m| is_voided(m)).max_by_key(|m| occurrence_number(m))
+}
+
+/// The order of a message among its campaign's messages for one reservation.
+fn occurrence_number(message: &Message) -> u32 {
+    match message.occurrence {
         Occurrence::Planned { n } => n,
         Occurrence::Transition { seq } => seq,
-    })
+    }
 }
 
 /// A message voided earlier (reservation canceled, status left the target, campaign changed)

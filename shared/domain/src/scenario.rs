@@ -25,6 +25,14 @@ pub struct Scenario {
     pub sweep_outages: Vec<Outage>,
 }
 
+impl Scenario {
+    /// The webhook secret of a scenario property, with which the simulator signs its webhooks
+    /// (empty for an unknown property: the webhook is then refused like any badly signed one).
+    pub fn webhook_secret(&self, property_id: &str) -> String {
+        self.properties.iter().find(|p| p.id == property_id).and_then(|p| p.webhook_secret.clone()).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatedProviders {
     /// Numbers WhatsApp refuses for good at send time (not a WhatsApp user).
