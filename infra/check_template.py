@@ -11,47 +11,12 @@ Rules (each failure is printed; exit 1 if any):
 - campaigns routes carry the JWT authorizer, webhook/callback routes carry none.
 Prints "N passed, N failed".
 """
-import copy
 import json
 import sys
 
-import yaml
 from samtranslator.model.exceptions import InvalidDocumentException
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
-from samtranslator.translator.transform import transform
 
-
-class CfnLoader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader, suffix, node):
-    name = "Ref" if suffix == "Ref" else "Fn::" + suffix
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _tag)
-
-
-class FixedPolicies(ManagedPolicyLoader):
-    """No IAM calls: the managed policies SAM may look up, by name."""
-
-    def __init__(self):
-        super().__init__(None)
-
-    def load(self):
-        names = ["AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess", "AWSLambdaSQSQueueExecutionRole",
-                 "AWSLambdaRole", "AWSXRayDaemonWriteAccess"]
-        return {n: f"arn:aws:iam::aws:policy/service-role/{n}" for n in names}
+from sam_template import load, translate
 
 
 FUNCTIONS = {
@@ -64,7 +29,7 @@ FUNCTIONS = {
 }
 HTTP_FUNCTIONS = {"PmsWebhookFunction", "CampaignsApiFunction", "DeliveryStatusFunction"}
 OPEN_ROUTES = {"/webhooks/pms/{pms}/{property_id}", "/webhooks/whatsapp", "/webhooks/twilio/status",
-               "/webhooks/twilio/inbound", "/openapi.json"}
+               "/webhooks/twilio/inbound", "/openapi.json", "/", "/console/{file}"}
 
 
 def ref_name(value):
@@ -85,15 +50,9 @@ def main(path):
         if not ok:
             print("FAIL:", what)
 
-    with open(path) as f:
-        sam = yaml.load(f, Loader=CfnLoader)
-    source = copy.deepcopy(sam)
-    # Local CodeUri: point at a placeholder object, as `sam package` would.
-    for res in source["Resources"].values():
-        if res["Type"] == "AWS::Serverless::Function":
-            res["Properties"]["CodeUri"] = "s3://relais-artifacts/placeholder.zip"
+    sam = load(path)
     try:
-        cfn = transform(source, {}, FixedPolicies(), Parser())
+        cfn = translate(sam)
     except InvalidDocumentException as e:
         for cause in e.causes:
             print("FAIL: SAM translation:", cause.message)
@@ -163,6 +122,39 @@ def main(path):
         check(dlq in alarmed_queues, f"DLQ {dlq} has an alarm on its depth")
     for logical in sorted(HTTP_FUNCTIONS):
         check(logical in alarmed_functions, f"{logical} (synchronous) has an error alarm")
+
+    # A function is given a secret setting (`ssm:<name>`) only with ssm:GetParameter on exactly that
+    # parameter, and e-mail settings only with ses:SendEmail: what its init and its work call.
+    for logical in FUNCTIONS:
+        fn = resources[logical]["Properties"]
+        variables = fn.get("Environment", {}).get("Variables", {})
+        role = resources.get(ref_name(fn["Role"]), {}).get("Properties", {})
+        statements = [st for p in role.get("Policies", []) for st in p["PolicyDocument"].get("Statement", [])]
+
+        def allowed(action):
+            found = []
+            for st in statements:
+                actions = st.get("Action", [])
+                actions = [actions] if isinstance(actions, str) else actions
+                if action in actions:
+                    res = st.get("Resource")
+                    found.extend(res if isinstance(res, list) else [res])
+            return json.dumps(found)
+
+        for name, value in variables.items():
+            sub = value.get("Fn::Sub") if isinstance(value, dict) else None
+            if isinstance(sub, str) and sub.startswith("ssm:"):
+                parameter = sub[len("ssm:"):]
+                check(f"parameter{parameter}" in allowed("ssm:GetParameter"),
+                      f"{logical} may read the SSM parameter of {name} ({parameter})")
+        readable = allowed("ssm:GetParameter")
+        for parameter in ("whatsapp-token", "whatsapp-app-secret", "whatsapp-verify-token", "twilio-auth-token"):
+            if parameter in readable:
+                check(any(isinstance(v, dict) and str(v.get("Fn::Sub", "")).endswith("/" + parameter)
+                          for v in variables.values()),
+                      f"{logical} reads {parameter} only if a setting of its names it")
+        if "RELAIS_MAIL_FROM" in variables:
+            check("identity/" in allowed("ses:SendEmail"), f"{logical} (RELAIS_MAIL_FROM) may send e-mail")
 
     # No wildcard resources in IAM statements
     for name, v in resources.items():

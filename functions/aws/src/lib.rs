@@ -5,7 +5,9 @@
 //! - [`SqsQueue`]: the dispatch [`WorkQueue`](relais_app::ports::WorkQueue);
 //! - [`EventBridgeBus`]: the `ReservationChanged` [`EventBus`](relais_app::ports::EventBus);
 //! - [`SesMailer`]: the SES v2 [`Mailer`](relais_app::ports::Mailer);
-//! - [`AwsAdapters::from_env`]: all of them, built once per process from the environment.
+//! - [`dynamo_store`], [`sqs_queue`], [`event_bus`], [`ses_mailer`]: one adapter each, for the
+//!   per-function composition roots (a function links only the clients it builds);
+//! - [`AwsAdapters::from_env`]: all of them at once (tests, the AWS replay of the simulator).
 //!
 //! The endpoint comes from the standard AWS settings (`AWS_ENDPOINT_URL`, region, credentials),
 //! so the same build talks to AWS, to moto or to LocalStack.
@@ -65,6 +67,30 @@ impl AwsSettings {
     }
 }
 
+/// The DynamoDB store on `table`.
+pub fn dynamo_store(
+    sdk_config: &aws_config::SdkConfig,
+    table: impl Into<String>,
+    clock: Arc<dyn Clock>,
+) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk_config), table, clock)
+}
+
+/// The dispatch queue at `queue_url`.
+pub fn sqs_queue(sdk_config: &aws_config::SdkConfig, queue_url: impl Into<String>) -> SqsQueue {
+    SqsQueue::new(aws_sdk_sqs::Client::new(sdk_config), queue_url)
+}
+
+/// The event bus named `bus_name`.
+pub fn event_bus(sdk_config: &aws_config::SdkConfig, bus_name: impl Into<String>) -> EventBridgeBus {
+    EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk_config), bus_name)
+}
+
+/// SES v2 e-mail from `from`.
+pub fn ses_mailer(sdk_config: &aws_config::SdkConfig, from: impl Into<String>) -> SesMailer {
+    SesMailer::new(aws_sdk_sesv2::Client::new(sdk_config), from)
+}
+
 /// The AWS-backed ports, built once per process (clients are reused across invocations).
 #[derive(Clone)]
 pub struct AwsAdapters {
@@ -87,10 +113,10 @@ impl AwsAdapters {
     }
 
     pub fn new(sdk_config: &aws_config::SdkConfig, settings: AwsSettings, clock: Arc<dyn Clock>) -> AwsAdapters {
-        let dynamo = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk_config), settings.table.clone(), clock);
-        let queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk_config), settings.dispatch_queue_url.clone());
-        let bus = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk_config), settings.event_bus.clone());
-        let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(sdk_config), settings.mail_from.clone());
+        let dynamo = dynamo_store(sdk_config, settings.table.clone(), clock);
+        let queue = sqs_queue(sdk_config, settings.dispatch_queue_url.clone());
+        let bus = event_bus(sdk_config, settings.event_bus.clone());
+        let mailer = ses_mailer(sdk_config, settings.mail_from.clone());
         AwsAdapters {
             settings,
             sdk_config: sdk_config.clone(),

@@ -185,10 +185,10 @@ async fn main() {
         evaluator_queue_url: provisioned.evaluator_queue_url.clone(),
         dispatch_queue_url: provisioned.settings.dispatch_queue_url.clone(),
     };
-    let router = relais_lambda::http_router(&relais_lambda::LambdaApp {
-        app: app.clone(),
-        callbacks: relais_http::CallbackSettings::default(),
-    });
+    let router = relais_lambda::http_router(&relais_lambda::LambdaApp::new(
+        app.clone(),
+        relais_http::CallbackSettings::default(),
+    ));
     let mut bench = Bench {
         app,
         clock: clock.clone(),

@@ -20,6 +20,7 @@ mod errors;
 pub mod ratelimit;
 pub mod status;
 pub mod twilio;
+pub mod unconfigured;
 pub mod whatsapp;
 pub mod whatsapp_webhook;
 
@@ -32,6 +33,7 @@ pub use twilio::{
     classify_twilio_error, opt_keyword, parse_form, parse_inbound, parse_status_callback, status_callback_with_key,
     twilio_signature, verify_twilio_signature,
 };
+pub use unconfigured::{CHANNEL_NOT_CONFIGURED, UnconfiguredChannel};
 pub use whatsapp::{
     TemplateCategory, TemplateError, TemplateRegistration, TemplateSpec, WhatsAppClient, classify_whatsapp_error,
     whatsapp_language,

@@ -1,8 +1,8 @@
-//! Lambda: WhatsApp and Twilio status callbacks and inbound messages. API Gateway HTTP API (payload v2) -> the Relais HTTP router.
+//! Lambda: WhatsApp and Twilio callbacks (API Gateway HTTP API, provider signatures).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     relais_lambda::init_tracing();
-    let lambda = relais_lambda::LambdaApp::from_env().await?;
+    let lambda = relais_lambda::roots::delivery_status().await?;
     lambda_http::run(relais_lambda::http_router(&lambda)).await
 }

@@ -23,12 +23,49 @@ pub const SOURCE_HASH: &str = include_str!("../../../console/dist/source-hash");
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The console's deployment settings: none when it is served with the API (same origin, token
-/// sign-in). A static deployment ships its own `console/config.json` (console/README.md).
-const CONFIG_JSON: &[u8] = b"{}\n";
+/// The console's deployment settings when it is served with the API on the same origin: none
+/// for token sign-in (`relais serve`); in AWS the hosted login of [`config_json`]. A static
+/// deployment ships its own `console/config.json` (console/README.md).
+pub const NO_CONFIG_JSON: &[u8] = b"{}\n";
+
+/// Settings naming the console's OpenID Connect hosted login (Amazon Cognito) in AWS.
+pub const ENV_AUTH_DOMAIN: &str = "RELAIS_CONSOLE_AUTH_DOMAIN";
+pub const ENV_CLIENT_ID: &str = "RELAIS_CONSOLE_CLIENT_ID";
+
+/// `console/config.json` for a console served by the API: `{}` without a hosted login, else the
+/// authorize / token / logout URLs of `RELAIS_CONSOLE_AUTH_DOMAIN` (e.g.
+/// `https://<prefix>.auth.<region>.amazoncognito.com`) for the app client
+/// `RELAIS_CONSOLE_CLIENT_ID`. Both or neither.
+pub fn config_json(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<u8>, String> {
+    let get = |name: &str| lookup(name).map(|v| v.trim().trim_end_matches('/').to_string()).filter(|v| !v.is_empty());
+    match (get(ENV_AUTH_DOMAIN), get(ENV_CLIENT_ID)) {
+        (None, None) => Ok(NO_CONFIG_JSON.to_vec()),
+        (Some(domain), Some(client_id)) => {
+            if !domain.starts_with("https://") {
+                return Err(format!("{ENV_AUTH_DOMAIN} must be an https:// URL"));
+            }
+            let doc = serde_json::json!({
+                "api_base": "",
+                "oidc": {
+                    "authorize_url": format!("{domain}/oauth2/authorize"),
+                    "token_url": format!("{domain}/oauth2/token"),
+                    "logout_url": format!("{domain}/logout"),
+                    "client_id": client_id,
+                    "scope": "openid email",
+                    "token": "access_token",
+                },
+            });
+            let mut bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+            bytes.push(b'\n');
+            Ok(bytes)
+        }
+        (Some(_), None) => Err(format!("{ENV_CLIENT_ID} is required with {ENV_AUTH_DOMAIN}")),
+        (None, Some(_)) => Err(format!("{ENV_AUTH_DOMAIN} is required with {ENV_CLIENT_ID}")),
+    }
+}
 
 /// `GET /`, `GET /console/app.js`, `GET /console/app.css`, `GET /console/config.json` (HEAD too).
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>(config: std::sync::Arc<[u8]>) -> Router<S> {
     Router::new()
         .route("/", get(|h: HeaderMap| async move { asset(&h, INDEX_HTML, "text/html; charset=utf-8", true) }))
         .route(
@@ -41,7 +78,18 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         )
         .route(
             "/console/config.json",
-            get(|h: HeaderMap| async move { asset(&h, CONFIG_JSON, "application/json", false) }),
+            get(move || {
+                let config = config.clone();
+                async move {
+                    // The deployment's settings, not the build's: no ETag, always revalidated.
+                    let mut response = config.to_vec().into_response();
+                    let h = response.headers_mut();
+                    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+                    response
+                }
+            }),
         )
 }
 
@@ -148,7 +196,7 @@ mod tests {
     #[tokio::test]
     async fn serves_the_page_and_revalidates() {
         use tower::ServiceExt;
-        let app: Router = routes();
+        let app: Router = routes(std::sync::Arc::from(NO_CONFIG_JSON));
         let response =
             app.clone().oneshot(axum::http::Request::get("/").body(axum::body::Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -165,5 +213,35 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[tokio::test]
+    async fn config_names_the_hosted_login_of_the_deployment() {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let settings = |domain: Option<&str>, client: Option<&str>| {
+            let (domain, client) = (domain.map(str::to_string), client.map(str::to_string));
+            config_json(move |name| match name {
+                ENV_AUTH_DOMAIN => domain.clone(),
+                ENV_CLIENT_ID => client.clone(),
+                _ => None,
+            })
+        };
+        assert_eq!(settings(None, None).unwrap(), NO_CONFIG_JSON);
+        assert!(settings(Some("https://login.example.com"), None).unwrap_err().contains(ENV_CLIENT_ID));
+        assert!(settings(None, Some("abc")).unwrap_err().contains(ENV_AUTH_DOMAIN));
+        assert!(settings(Some("http://login.example.com"), Some("abc")).unwrap_err().contains("https"));
+        let config = settings(Some("https://login.example.com/"), Some("client-1")).unwrap();
+        let app: Router = routes(std::sync::Arc::from(config));
+        let response = app
+            .oneshot(axum::http::Request::get("/console/config.json").body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(doc["oidc"]["authorize_url"], "https://login.example.com/oauth2/authorize");
+        assert_eq!(doc["oidc"]["token_url"], "https://login.example.com/oauth2/token");
+        assert_eq!(doc["oidc"]["client_id"], "client-1");
     }
 }

@@ -137,11 +137,19 @@ pub struct ApiState {
     pub auth: Arc<dyn Authenticator>,
     pub callbacks: CallbackSettings,
     pub outbox: Option<Arc<dyn OutboxSource>>,
+    /// `console/config.json` as served with the API ([`console::config_json`]).
+    pub console_config: Arc<[u8]>,
 }
 
 impl ApiState {
     pub fn new(app: App, auth: Arc<dyn Authenticator>) -> ApiState {
-        ApiState { app, auth, callbacks: CallbackSettings::default(), outbox: None }
+        ApiState {
+            app,
+            auth,
+            callbacks: CallbackSettings::default(),
+            outbox: None,
+            console_config: Arc::from(console::NO_CONFIG_JSON),
+        }
     }
 
     /// The state of the campaigns-api, pms-webhook and delivery-status Lambdas: identity from the
@@ -149,12 +157,24 @@ impl ApiState {
     /// unsigned), no outbox. Serve it with `lambda_http::run(relais_http::router(state))`.
     #[cfg(feature = "lambda")]
     pub fn aws(app: App, callbacks: CallbackSettings) -> ApiState {
-        ApiState { app, auth: Arc::new(auth::GatewayClaims), callbacks: callbacks.signed_only(), outbox: None }
+        ApiState {
+            app,
+            auth: Arc::new(auth::GatewayClaims),
+            callbacks: callbacks.signed_only(),
+            outbox: None,
+            console_config: Arc::from(console::NO_CONFIG_JSON),
+        }
+    }
+
+    /// Serve `config` at `console/config.json` (the deployment's hosted login).
+    pub fn with_console_config(self, config: Vec<u8>) -> ApiState {
+        ApiState { console_config: Arc::from(config), ..self }
     }
 }
 
 /// The whole HTTP surface. Every host (Lambda, `relais serve`, tests) serves this router.
 pub fn router(state: ApiState) -> Router {
+    let console_config = state.console_config.clone();
     Router::new()
         .route("/openapi.json", get(openapi::serve))
         // SPEC 6: campaigns
@@ -189,7 +209,7 @@ pub fn router(state: ApiState) -> Router {
         // SPEC 6.1: local runner only
         .route("/outbox", get(outbox::outbox))
         // The operator console's static files (console/), at `/` and `/console/*`
-        .merge(console::routes())
+        .merge(console::routes(console_config))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(observe))

@@ -16,41 +16,48 @@
 //! an empty item identifier).
 
 pub mod drive;
+pub mod roots;
 pub mod secrets;
 pub mod simulate_aws;
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
-use relais_app::embedded::{MailOutbox, OutboxChannel, SystemClock};
+use relais_app::App;
 use relais_app::engine;
-use relais_app::ports::{ChannelSender, Clock, DispatchJob, PmsVendors, ReservationChanged};
-use relais_app::{App, AppConfig};
-use relais_aws::AwsAdapters;
-use relais_domain::Channel;
-use relais_http::{ApiState, CallbackHost, CallbackSettings};
+use relais_app::ports::{DispatchJob, ReservationChanged};
+use relais_http::{ApiState, CallbackSettings};
 use serde_json::Value;
 
 pub type Error = lambda_runtime::Error;
 
-/// What every function builds once per container.
+/// What an HTTP function builds once per container ([`roots`] builds it).
 #[derive(Clone)]
 pub struct LambdaApp {
     pub app: App,
     pub callbacks: CallbackSettings,
+    /// `console/config.json` (campaigns-api serves the console).
+    pub console_config: Vec<u8>,
+}
+
+impl LambdaApp {
+    /// An HTTP function with no console hosted login (tests, the AWS replay).
+    pub fn new(app: App, callbacks: CallbackSettings) -> LambdaApp {
+        LambdaApp { app, callbacks, console_config: relais_http::console::NO_CONFIG_JSON.to_vec() }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
-    #[error("AWS settings: {0}")]
-    Aws(#[from] relais_aws::ConfigError),
+    #[error("setting {0} is required by this function and is not set")]
+    Missing(&'static str),
     #[error("channel settings: {0}")]
     Channels(#[from] relais_channels::ConfigError),
-    #[error("secrets: {0}")]
-    Secrets(String),
+    #[error("secret {setting}: reading SSM parameter {parameter} failed: {error}")]
+    Secret { setting: &'static str, parameter: String, error: String },
     #[error("HTTP client: {0}")]
     Http(String),
+    #[error("console settings: {0}")]
+    Console(String),
 }
 
 /// JSON logs (CloudWatch), level from `RUST_LOG` (default `info`).
@@ -60,75 +67,14 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
 }
 
-impl LambdaApp {
-    /// From the environment: AWS adapters (`RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL`,
-    /// `RELAIS_EVENT_BUS`, `RELAIS_MAIL_FROM`, standard `AWS_*` settings), channel providers
-    /// (SPEC 5.1 variables, secret ones resolved from SSM by [`secrets`]; without them sends go to an in-memory outbox, with a warning) and
-    /// the PMS vendor adapters.
-    pub async fn from_env() -> Result<LambdaApp, InitError> {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let aws = AwsAdapters::from_env(clock.clone()).await?;
-        let secrets = secrets::resolve(&aws.sdk_config).await.map_err(InitError::Secrets)?;
-        let setting = |name: &str| {
-            secrets
-                .get(name)
-                .cloned()
-                .or_else(|| std::env::var(name).ok().filter(|v| secrets::parameter_name(v).is_none()))
-        };
-        let channels = relais_channels::ChannelsConfig::from_lookup(setting)?;
-        let mut whatsapp: Option<Arc<dyn ChannelSender>> = None;
-        let mut sms: Option<Arc<dyn ChannelSender>> = None;
-        if channels.whatsapp.is_some() || channels.twilio.is_some() {
-            let http = relais_channels::default_http_client().map_err(|e| InitError::Http(e.to_string()))?;
-            if let Some(client) = channels.whatsapp_client(http.clone()) {
-                whatsapp = Some(Arc::new(client));
-            }
-            if let Some(client) = channels.twilio_client(http) {
-                sms = Some(Arc::new(client));
-            }
-        }
-        if whatsapp.is_none() || sms.is_none() {
-            tracing::warn!(
-                whatsapp = whatsapp.is_some(),
-                sms = sms.is_some(),
-                "a channel provider is not configured; its sends are only recorded in memory"
-            );
-        }
-        let vendors: Option<Arc<dyn PmsVendors>> = match relais_pms::PmsAdapters::new(clock.clone()) {
-            Ok(adapters) => Some(Arc::new(adapters)),
-            Err(e) => {
-                tracing::warn!(error = %e, "PMS vendor adapters unavailable; canonical webhooks only");
-                None
-            }
-        };
-        let whatsapp =
-            whatsapp.unwrap_or_else(|| Arc::new(OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone())));
-        let sms = sms.unwrap_or_else(|| Arc::new(OutboxChannel::new(Channel::Sms, Vec::new(), clock.clone())));
-        let app = App {
-            store: aws.store.clone(),
-            bus: aws.bus.clone(),
-            queue: aws.queue.clone(),
-            whatsapp,
-            sms,
-            mailer: if aws.settings.mail_from.is_empty() {
-                Arc::new(MailOutbox::new(None))
-            } else {
-                aws.mailer.clone()
-            },
-            clock,
-            vendors,
-            config: AppConfig { public_url: channels.public_url.clone() },
-        };
-        Ok(LambdaApp { app, callbacks: CallbackSettings::from_settings(setting, CallbackHost::Aws) })
-    }
-}
-
 // ---------------------------------------------------------------- HTTP functions
 
 /// The HTTP API (SPEC 4, 5.1, 6) for API Gateway: identity from the JWT authorizer's claims;
 /// provider callbacks must be signed (never accepted unsigned in AWS).
 pub fn http_router(lambda: &LambdaApp) -> axum::Router {
-    relais_http::router(ApiState::aws(lambda.app.clone(), lambda.callbacks.clone()))
+    relais_http::router(
+        ApiState::aws(lambda.app.clone(), lambda.callbacks.clone()).with_console_config(lambda.console_config.clone()),
+    )
 }
 
 // ---------------------------------------------------------------- sweep

@@ -67,7 +67,7 @@ pub async fn simulate_aws(
         vendors: None,
         config: AppConfig::default(),
     };
-    let router = http_router(&LambdaApp { app: app.clone(), callbacks: relais_http::CallbackSettings::default() });
+    let router = http_router(&LambdaApp::new(app.clone(), relais_http::CallbackSettings::default()));
     let driver = SqsDriver {
         sqs: aws_sdk_sqs::Client::new(sdk_config),
         evaluator_queue_url: provisioned.evaluator_queue_url.clone(),

@@ -66,7 +66,7 @@ async fn env_counted(url: &str, start: DateTime<Utc>, counter: Option<&RequestCo
         evaluator_queue_url: provisioned.evaluator_queue_url.clone(),
         dispatch_queue_url: provisioned.settings.dispatch_queue_url.clone(),
     };
-    let router = relais_lambda::http_router(&LambdaApp { app: app.clone(), callbacks: CallbackSettings::default() });
+    let router = relais_lambda::http_router(&LambdaApp::new(app.clone(), CallbackSettings::default()));
     Env { app, clock, whatsapp, sms, driver, router }
 }
 

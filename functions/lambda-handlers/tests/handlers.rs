@@ -29,7 +29,7 @@ async fn runtime() -> (LocalRuntime, Arc<VirtualClock>, Value) {
 }
 
 fn lambda(app: &App) -> LambdaApp {
-    LambdaApp { app: app.clone(), callbacks: CallbackSettings::default() }
+    LambdaApp::new(app.clone(), CallbackSettings::default())
 }
 
 fn sqs(value: Value) -> LambdaEvent<SqsEvent> {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod account_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod validate_cmd;
@@ -76,6 +77,9 @@ enum Command {
     /// headers (what an integrator uses to try a setup).
     #[command(subcommand)]
     Webhook(webhook_cmd::WebhookCommand),
+    /// Create the first account and its admin in a deployed Relais (DynamoDB table
+    /// `RELAIS_TABLE`, AWS settings from the environment); the admin sets up the rest via the API.
+    InitAccount(account_cmd::InitAccount),
 }
 
 fn main() -> ExitCode {
@@ -86,5 +90,6 @@ fn main() -> ExitCode {
         Command::Serve { addr, data, seed, demo } => serve_cmd::run(serve_cmd::ServeArgs { addr, data, seed, demo }),
         Command::Token { data, user } => serve_cmd::token(&data, &user),
         Command::Webhook(command) => webhook_cmd::run(command),
+        Command::InitAccount(args) => account_cmd::run(args),
     }
 }

@@ -421,10 +421,10 @@ impl Harness {
         set_up(&app).await;
         let chaos = Arc::new(ChaosStore::new(wrap(backend.clone()), options.seed, options.store_faults_per_mille));
         app.store = chaos.clone();
-        let router = relais_lambda::http_router(&relais_lambda::LambdaApp {
-            app: app.clone(),
-            callbacks: relais_http::CallbackSettings::default(),
-        });
+        let router = relais_lambda::http_router(&relais_lambda::LambdaApp::new(
+            app.clone(),
+            relais_http::CallbackSettings::default(),
+        ));
         Harness {
             app,
             backend,
