@@ -675,6 +675,15 @@ async fn graph_json<T: serde::de::DeserializeOwned>(
     } else {
         let failure = GraphFailure::from_response(status.as_u16(), retry_after, &text);
         tracing::warn!(provider = "whatsapp", code = %failure.code, http_status = status.as_u16(), "management call refused");
+        // A refused token or missing permission is our set-up, not Meta's verdict on a template:
+        // the approval must not turn into a rejection of the campaign.
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err(TemplateError::Invalid(format!(
+                "WhatsApp refused Relais's credentials (HTTP {}, code {}): check RELAIS_WHATSAPP_TOKEN and its permissions",
+                status.as_u16(),
+                failure.code
+            )));
+        }
         Err(failure.into_template_error())
     }
 }

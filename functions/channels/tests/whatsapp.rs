@@ -319,5 +319,9 @@ async fn registration_errors_are_classified() {
     );
     let r = c.register_template("not/a/waba", &spec).await;
     assert!(matches!(r, Err(TemplateError::Invalid(_))));
+    // A refused token is a set-up problem, never a rejection of the template (or the campaign).
+    meta.script(401, None, graph_error(190, "Invalid OAuth access token.", "Invalid OAuth access token."));
+    let r = c.register_template(WABA_ID, &spec).await;
+    assert!(matches!(&r, Err(TemplateError::Invalid(reason)) if reason.contains("credentials")), "{r:?}");
     assert!(c.register_template(WABA_ID, &spec).await.is_ok());
 }
