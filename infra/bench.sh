@@ -34,6 +34,8 @@ SECONDS_SATURATE="${RELAIS_BENCH_SATURATE_SECONDS:-10}"
 FUNCTIONS=(pms-webhook campaigns-api sweep evaluator dispatcher delivery-status)
 PACKAGES=()
 for f in "${FUNCTIONS[@]}"; do PACKAGES+=(-p "relais-fn-$f"); done
+# The baseline the six are compared with: a lambda_runtime hello built the same way.
+PACKAGES+=(-p relais-fn-lambda-hello)
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
@@ -97,7 +99,7 @@ fi
 echo "{\"kind\": \"meta\", \"init_arch\": \"$HOST_ARCH\", \"lambda_arch\": \"$LAMBDA_ARCH\"}" >"$RESULTS/meta.json"
 step "init time and peak RSS, $INIT_RUNS starts each ($HOST_ARCH)"
 : >"$OUT/init.log"
-for f in "${FUNCTIONS[@]}"; do
+for f in "${FUNCTIONS[@]}" lambda-hello; do
   "$BENCH" init-time "$f" "$(bootstrap_of "$f")" --runs "$INIT_RUNS" --log "$OUT/init.log" \
     --env AWS_REGION=eu-west-1 --env AWS_DEFAULT_REGION=eu-west-1 \
     --env AWS_ACCESS_KEY_ID=testing --env AWS_SECRET_ACCESS_KEY=testing --env AWS_SESSION_TOKEN=testing \

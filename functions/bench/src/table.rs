@@ -11,13 +11,16 @@ use crate::Args;
 pub const FUNCTIONS: [&str; 6] =
     ["pms-webhook", "campaigns-api", "sweep", "evaluator", "dispatcher", "delivery-status"];
 
+/// The baseline: a `lambda_runtime` hello built with the same profile (functions/lambda-hello).
+pub const HELLO: &str = "lambda-hello";
+
 pub fn sizes_main(args: &[String]) -> Result<(), String> {
     let args = Args::parse(args)?;
     let [dir] = args.positional.as_slice() else {
         return Err("usage: sizes DIR [--arch NAME]".into());
     };
     let mut sizes = serde_json::Map::new();
-    for f in FUNCTIONS {
+    for f in FUNCTIONS.iter().copied().chain([HELLO]) {
         let path = Path::new(dir).join(f).join("bootstrap");
         let len = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
         sizes.insert(f.to_string(), json!(len));
@@ -240,18 +243,26 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let sizes = of_kind("sizes").last();
     let inits: Vec<&Value> = of_kind("init").collect();
     let init_arch = of_kind("meta").last().and_then(|m| m["init_arch"].as_str()).unwrap_or("x86_64").to_string();
-    for f in FUNCTIONS {
+    // The lambda_runtime hello built the same way, measured in the same run: the baseline.
+    let hello_init = inits.iter().rev().find(|i| i["function"] == HELLO).and_then(|i| i["median_ms"].as_f64());
+    for f in FUNCTIONS.iter().copied().chain([HELLO]) {
         let size = sizes.and_then(|s| s["bytes"][f].as_f64());
         let arch = sizes.and_then(|s| s["arch"].as_str()).unwrap_or("arm64");
         let init = inits.iter().rev().find(|i| i["function"] == f);
+        let init_ms = init.and_then(|i| i["median_ms"].as_f64());
+        let ratio = match (init_ms, hello_init) {
+            (Some(ms), Some(hello)) if f != HELLO && hello > 0.0 => format!(", {:.2}x the hello", ms / hello),
+            _ => String::new(),
+        };
         let measured = format!(
-            "{} stripped ({arch}); init {} (median of {}, {init_arch}); max RSS {}",
+            "{} stripped ({arch}); init {}{ratio} (median of {}, {init_arch}); max RSS {}",
             size.map_or_else(missing, mib),
-            init.and_then(|i| i["median_ms"].as_f64()).map_or_else(missing, |ms| format!("{ms:.1} ms")),
+            init_ms.map_or_else(missing, |ms| format!("{ms:.1} ms")),
             init.map_or(json!(0), |i| i["runs"].clone()),
             init.and_then(|i| i["max_rss_kib"].as_f64()).map_or_else(missing, |k| mib(k * 1024.0)),
         );
-        row(&format!("Lambda `{f}`: bootstrap size, init time, memory"), measured, "");
+        let target = if f == HELLO { "baseline" } else { "<= 10 MiB; init <= 1.3x the hello" };
+        row(&format!("Lambda `{f}`: bootstrap size, init time, memory"), measured, target);
     }
 
     println!("| figure | measured | target |");
