@@ -271,6 +271,7 @@ fn expected_transition(
         occurrence,
         anchor_date: None,
         due_at: due,
+        held_from: None,
         expires_at: planner::expiry(campaign, property, &hypothetical, due),
         state: MessageState::Scheduled,
         reason: None,
@@ -368,6 +369,12 @@ async fn evaluate(
         match planner::decide_due(&ctx) {
             DueDecision::Nothing | DueDecision::Reschedule(_) => return Ok(None),
             DueDecision::Send(rendered) => ("send", rendered.reason.clone(), Some(rendered)),
+            DueDecision::HoldForQuietHours(_) => {
+                let shown = phone.as_deref().and_then(|p| {
+                    planner::render(campaign, property, reservation, campaign.spec.channel.primary, p).ok()
+                });
+                ("held", Some(planner::REASON_QUIET_HOURS.to_string()), shown)
+            }
             DueDecision::Pending(reason) => {
                 let shown = phone.as_deref().and_then(|p| {
                     planner::render(campaign, property, reservation, campaign.spec.channel.primary, p).ok()

@@ -231,6 +231,15 @@ pub struct CampaignInput {
     pub reservation_conditions: Option<Vec<Value>>,
     /// Message conditions of Appendix A.3, e.g. `{"type": "fully_paid", "value": true}`.
     pub message_conditions: Option<Vec<Value>>,
+    /// `respect` (default): a message due inside the property's quiet hours goes out when they end.
+    pub quiet_hours: Option<QuietHoursPolicy>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuietHoursPolicy {
+    Respect,
+    Ignore,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -271,6 +280,8 @@ pub struct CampaignView {
     pub messages: BTreeMap<String, LanguageContent>,
     pub reservation_conditions: Vec<Value>,
     pub message_conditions: Vec<Value>,
+    /// Left out when `respect` (the default).
+    pub quiet_hours: Option<QuietHoursPolicy>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -526,6 +537,21 @@ pub struct PropertyInput {
     pub pms_credentials: Option<PmsCredentialsInput>,
     /// Write-only, POST only (at least 16 characters). Prefer `POST /properties/{id}/webhook-secret`.
     pub webhook_secret: Option<String>,
+    /// BCP 47 tag of guests whose reservation has no language (default `en`); `null` resets it.
+    #[schema(max_length = 35, example = "pt-PT")]
+    pub default_guest_language: Option<String>,
+    /// Property-local hours in which no message goes out (may cross midnight); `null` removes them.
+    pub quiet_hours: Option<QuietHoursDoc>,
+}
+
+/// Quiet hours, property-local `HH:MM` (start and end differ; `21:00`-`08:00` crosses midnight).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"start": "21:00", "end": "08:00"}))]
+pub struct QuietHoursDoc {
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub start: String,
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub end: String,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -539,6 +565,8 @@ pub struct PropertyView {
     pub pms: String,
     pub pms_in_catalogue: bool,
     pub units: Vec<UnitDoc>,
+    pub default_guest_language: String,
+    pub quiet_hours: Option<QuietHoursDoc>,
     /// Whether a webhook secret is set (the secret itself is never returned).
     pub webhook_secret_set: bool,
     #[schema(format = DateTime)]

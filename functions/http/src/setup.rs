@@ -15,10 +15,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use chrono_tz::Tz;
 use relais_domain::intake::is_e164;
+use relais_domain::language::DEFAULT_LANGUAGE;
 use relais_domain::time::LocalTime;
 use relais_domain::validate::FieldError;
 use relais_domain::{
-    Chatbot, PmsCredentials, Property, Role, RotatedSecret, SmsSettings, Unit, User, WhatsAppSettings, catalogue,
+    Chatbot, PmsCredentials, Property, QuietHours, Role, RotatedSecret, SmsSettings, Unit, User, WhatsAppSettings,
+    catalogue,
 };
 use serde_json::{Map, Value, json};
 
@@ -204,8 +206,18 @@ fn created(location: String, body: impl serde::Serialize) -> Response {
 
 // ---------------------------------------------------------------- properties
 
-const PROPERTY_FIELDS: &[&str] =
-    &["name", "time_zone", "check_in_time", "check_out_time", "pms", "units", "pms_credentials", "webhook_secret"];
+const PROPERTY_FIELDS: &[&str] = &[
+    "name",
+    "time_zone",
+    "check_in_time",
+    "check_out_time",
+    "pms",
+    "units",
+    "pms_credentials",
+    "webhook_secret",
+    "default_guest_language",
+    "quiet_hours",
+];
 const SERVER_FIELDS: &[&str] = &["id", "account_id"];
 
 fn property_view(property: &Property) -> Value {
@@ -226,6 +238,8 @@ fn property_view(property: &Property) -> Value {
         "pms": property.pms,
         "pms_in_catalogue": catalogue::lookup(&property.pms).is_some(),
         "units": property.units,
+        "default_guest_language": property.default_guest_language.as_deref().unwrap_or(DEFAULT_LANGUAGE),
+        "quiet_hours": property.quiet_hours,
         "webhook_secret_set": property.webhook_secret.is_some(),
         "previous_webhook_secret_valid_until": property.previous_webhook_secret.as_ref().map(|p| p.valid_until),
         "pms_credentials_set": credentials,
@@ -270,6 +284,28 @@ fn units(c: &mut Check, value: &Value) -> Option<Vec<Unit>> {
         }
     }
     Some(out)
+}
+
+fn quiet_hours(c: &mut Check, value: &Value) -> Option<QuietHours> {
+    let map = c.object("quiet_hours", value)?;
+    c.only("quiet_hours.", map, &["start", "end"], &[]);
+    let time = |c: &mut Check, key: &str| {
+        let path = format!("quiet_hours.{key}");
+        match map.get(key) {
+            None | Some(Value::Null) => {
+                c.err(&path, "required", format!("`{key}` is required"));
+                None
+            }
+            Some(v) => c.local_time(&path, v),
+        }
+    };
+    let (start, end) = (time(c, "start"), time(c, "end"));
+    let quiet = QuietHours { start: start?, end: end? };
+    if quiet.is_empty() {
+        c.err("quiet_hours.end", "invalid_value", QuietHours::EMPTY_MESSAGE);
+        return None;
+    }
+    Some(quiet)
 }
 
 fn credentials(c: &mut Check, value: &Value, previous: Option<&PmsCredentials>) -> Option<PmsCredentials> {
@@ -382,6 +418,24 @@ fn apply_property(c: &mut Check, map: &Map<String, Value>, property: &mut Proper
             }
         }
     }
+    match c.field(map, "default_guest_language", false) {
+        Field::Absent => {}
+        Field::Null => property.default_guest_language = None,
+        Field::Value(v) => match c.string("default_guest_language", v, 35) {
+            Some(tag) if is_language_tag(&tag) => property.default_guest_language = Some(tag),
+            Some(_) => c.err("default_guest_language", "invalid_format", "a BCP 47 language tag, e.g. en or pt-BR"),
+            None => {}
+        },
+    }
+    match c.field(map, "quiet_hours", false) {
+        Field::Absent => {}
+        Field::Null => property.quiet_hours = None,
+        Field::Value(v) => {
+            if let Some(quiet) = quiet_hours(c, v) {
+                property.quiet_hours = Some(quiet);
+            }
+        }
+    }
     if creating && let Field::Value(v) = c.field(map, "webhook_secret", false) {
         match v.as_str() {
             Some(s) if (16..=256).contains(&s.len()) && !s.chars().any(char::is_whitespace) => {
@@ -440,6 +494,8 @@ pub async fn create_property(State(state): State<ApiState>, caller: Caller, body
         previous_webhook_secret: None,
         units: Vec::new(),
         pms_credentials: None,
+        default_guest_language: None,
+        quiet_hours: None,
     };
     apply_property(&mut c, map, &mut property, true);
     c.done()?;

@@ -245,3 +245,37 @@ async fn an_account_can_be_run_through_the_api_alone() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].request.body, "Welcome Ana, room ready!");
 }
+
+#[tokio::test]
+async fn properties_take_quiet_hours_and_a_default_guest_language_checked_field_by_field() {
+    let h = Harness::new().await;
+    let r = h
+        .put(
+            "/properties/p-lis",
+            "u-admin",
+            json!({"quiet_hours": {"start": "21:00", "end": "08:00"}, "default_guest_language": "pt-PT"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["quiet_hours"], json!({"start": "21:00", "end": "08:00"}));
+    assert_eq!(r.json["default_guest_language"], "pt-PT");
+    for (body, field) in [
+        (json!({"quiet_hours": {"start": "21:00", "end": "21:00"}}), "quiet_hours.end"),
+        (json!({"quiet_hours": {"start": "25:00", "end": "08:00"}}), "quiet_hours.start"),
+        (json!({"quiet_hours": {"start": "21:00"}}), "quiet_hours.end"),
+        (json!({"quiet_hours": {"start": "21:00", "end": "08:00", "days": []}}), "quiet_hours.days"),
+        (json!({"quiet_hours": "21-08"}), "quiet_hours"),
+        (json!({"default_guest_language": "portuguese!"}), "default_guest_language"),
+        (json!({"default_guest_language": 7}), "default_guest_language"),
+    ] {
+        let r = h.put("/properties/p-lis", "u-admin", body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);
+        assert_eq!(r.json["error"]["field"], field, "{body}");
+    }
+    // Nothing stored by the refused bodies; null removes.
+    let r = h.get("/properties/p-lis", "u-admin").await;
+    assert_eq!(r.json["quiet_hours"], json!({"start": "21:00", "end": "08:00"}));
+    let r = h.put("/properties/p-lis", "u-admin", json!({"quiet_hours": null, "default_guest_language": null})).await;
+    assert_eq!(r.json["quiet_hours"], serde_json::Value::Null);
+    assert_eq!(r.json["default_guest_language"], "en");
+}

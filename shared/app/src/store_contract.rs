@@ -126,6 +126,14 @@ pub fn record(reservation: Reservation, version: u64) -> ReservationRecord {
         }),
         reservation,
         version,
+        // Stored apart from the PMS's data: every backend keeps them through later PMS updates.
+        operator_custom_fields: std::collections::BTreeMap::from([("vip".to_string(), true)]),
+        events: vec![crate::ports::ReservationEvent::CustomField {
+            at: chrono::DateTime::<chrono::Utc>::from_timestamp(1_780_000_000, 0).unwrap_or_default(),
+            by: "u-ed".into(),
+            key: "vip".into(),
+            value: Some(true),
+        }],
     }
 }
 

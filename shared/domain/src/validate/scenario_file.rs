@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::campaign::{is_e164, is_language_tag};
 use super::json::{Checker, index_path, key_path};
 use super::{FieldError, ValidationContext, campaign, codes};
-use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, Role, User};
+use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, QuietHours, Role, User};
 use crate::scenario::{
     CampaignAction, CampaignActionEvent, EventKind, GuestReplyEvent, Outage, PmsWebhookEvent, ProviderStatus,
     ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent, SimulatedProviders,
@@ -45,6 +45,8 @@ const PROPERTY_FIELDS: &[&str] = &[
     "previous_webhook_secret",
     "units",
     "pms_credentials",
+    "default_guest_language",
+    "quiet_hours",
 ];
 const CHATBOT_FIELDS: &[&str] = &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms"];
 /// Fields of a `campaigns[]` entry that belong to the scenario, not to the campaign body.
@@ -346,6 +348,32 @@ impl ScenarioWalk {
         }
         if let Some(value) = Checker::optional(map, "pms_credentials") {
             self.pms_credentials(&field("pms_credentials"), value);
+        }
+        let language_path = field("default_guest_language");
+        if let Some(tag) =
+            Checker::optional(map, "default_guest_language").and_then(|v| self.c.string(&language_path, v))
+            && !is_language_tag(tag)
+        {
+            self.c.error(
+                &language_path,
+                codes::INVALID_VALUE,
+                format!("'{tag}' is not a language tag such as 'en' or 'pt-BR'"),
+            );
+        }
+        if let Some(value) = Checker::optional(map, "quiet_hours") {
+            self.quiet_hours(&field("quiet_hours"), value);
+        }
+    }
+
+    fn quiet_hours(&mut self, path: &str, value: &Value) {
+        let Some(map) = self.c.object(path, value) else { return };
+        self.c.only_fields(path, map, &["start", "end"]);
+        let start = self.c.required(path, map, "start").and_then(|v| self.c.local_time(&key_path(path, "start"), v));
+        let end = self.c.required(path, map, "end").and_then(|v| self.c.local_time(&key_path(path, "end"), v));
+        if let (Some(start), Some(end)) = (start, end)
+            && (QuietHours { start, end }).is_empty()
+        {
+            self.c.error(&key_path(path, "end"), codes::INVALID_VALUE, QuietHours::EMPTY_MESSAGE);
         }
     }
 
