@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use relais_app::App;
 use relais_app::campaigns::Actor;
 use tracing::Instrument;
@@ -171,6 +171,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/notifications", get(reads::notifications))
         .route("/notifications/{id}/read", post(reads::mark_read))
         .route("/reservations/{id}/messages", get(reads::timeline))
+        .route("/reservations/{id}/custom-fields", patch(reads::set_custom_fields))
         // SPEC 6: set-up (admin)
         .route("/properties", get(setup::list_properties).post(setup::create_property))
         .route("/properties/{id}", get(setup::get_property).put(setup::update_property))

@@ -40,7 +40,7 @@ impl Modify for BearerAuth {
         campaigns::list, campaigns::create, campaigns::get_one, campaigns::update, campaigns::delete,
         campaigns::submit, campaigns::approve, campaigns::reject, campaigns::pause, campaigns::resume,
         campaigns::archive, preview::preview, options::options,
-        reads::notifications, reads::mark_read, reads::timeline,
+        reads::notifications, reads::mark_read, reads::timeline, reads::set_custom_fields,
         setup::list_properties, setup::create_property, setup::get_property, setup::update_property,
         setup::rotate_webhook_secret, setup::list_chatbots, setup::create_chatbot, setup::get_chatbot,
         setup::update_chatbot, setup::list_users, setup::create_user, setup::get_user, setup::update_user,

@@ -125,9 +125,11 @@ pub async fn run(app: &App, campaign: &Campaign, days: u32) -> ApiResult<Value> 
     let mut reservations = app.store.reservations_checking_out_from(&property.id, from).await?;
     reservations.sort_by(|a, b| a.check_in.cmp(&b.check_in).then_with(|| a.id.cmp(&b.id)));
     for reservation in reservations {
-        let Some(record) = app.store.get_reservation(&property.id, &reservation.id).await? else {
+        let Some(mut record) = app.store.get_reservation(&property.id, &reservation.id).await? else {
             continue;
         };
+        // As the dispatcher sees it: the operators' custom fields over the PMS's.
+        record.reservation = record.effective_reservation();
         let view = ReservationView {
             reservation: &record.reservation,
             transitions: &record.transitions,

@@ -427,8 +427,30 @@ pub struct ReservationTimeline {
     #[schema(format = Date)]
     pub check_out: String,
     pub transitions: Vec<TransitionDoc>,
+    /// The custom fields conditions read: the PMS's, with the operators' over them.
+    pub custom_fields: BTreeMap<String, bool>,
+    /// The fields operators set (`PATCH /reservations/{id}/custom-fields`).
+    pub operator_custom_fields: BTreeMap<String, bool>,
+    /// Timeline entries that are not message changes: `custom_field` (at, by, key, value),
+    /// `faq_answered` (at, campaign_id, message_id, faq_id, language), `flow_chosen` (at,
+    /// campaign_id, message_id, flow_id).
+    pub events: Vec<Value>,
     /// Every message of the reservation, by due time.
     pub messages: Vec<MessageView>,
+}
+
+/// `PATCH /reservations/{id}/custom-fields`: field name (1..64 characters, no spaces) -> yes/no,
+/// or `null` to drop the operator's value.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"vip": true, "late_checkout": false}))]
+pub struct CustomFieldsInput(pub BTreeMap<String, Option<bool>>);
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CustomFieldsView {
+    pub reservation_id: String,
+    pub property_id: String,
+    pub custom_fields: BTreeMap<String, bool>,
+    pub operator_custom_fields: BTreeMap<String, bool>,
 }
 
 // ---------------------------------------------------------------- preview

@@ -246,9 +246,11 @@ async fn load(app: &App, message: &Message) -> EngineResult<Option<Loaded>> {
     let Some(chatbot) = app.store.get_chatbot(&campaign.spec.chatbot_id).await? else {
         return Ok(None);
     };
-    let Some(record) = app.store.get_reservation(&message.property_id, &message.reservation_id).await? else {
+    let Some(mut record) = app.store.get_reservation(&message.property_id, &message.reservation_id).await? else {
         return Ok(None);
     };
+    // Conditions read the operators' custom fields over the PMS's (this copy is never stored).
+    record.reservation = record.effective_reservation();
     // Neighbour and history reads only when a condition needs them (they are queries).
     let needs = |f: fn(&MessageCondition) -> bool| campaign.spec.message_conditions.iter().any(f);
     let guest = &record.reservation.guest;

@@ -10,11 +10,12 @@ use serde_json::{Map, Value};
 
 use super::campaign::{is_e164, is_language_tag};
 use super::json::{Checker, index_path, key_path};
-use super::{FieldError, ValidationContext, campaign, codes};
+use super::{FieldError, ValidationContext, campaign, codes, parse_custom_fields};
 use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, QuietHours, Role, User};
 use crate::scenario::{
-    CampaignAction, CampaignActionEvent, EventKind, GuestReplyEvent, Outage, PmsWebhookEvent, ProviderStatus,
-    ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent, SimulatedProviders,
+    CampaignAction, CampaignActionEvent, CustomFieldsEvent, EventKind, GuestReplyEvent, Outage, PmsWebhookEvent,
+    ProviderStatus, ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent,
+    SimulatedProviders,
 };
 
 const SCENARIO_FIELDS: &[&str] = &[
@@ -51,7 +52,7 @@ const PROPERTY_FIELDS: &[&str] = &[
 const CHATBOT_FIELDS: &[&str] = &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms"];
 /// Fields of a `campaigns[]` entry that belong to the scenario, not to the campaign body.
 const SCENARIO_CAMPAIGN_FIELDS: &[&str] = &["id", "created_by", "approve"];
-const EVENT_KINDS: &[&str] = &["pms_webhook", "provider_status", "guest_reply", "campaign_action"];
+const EVENT_KINDS: &[&str] = &["pms_webhook", "provider_status", "guest_reply", "campaign_action", "custom_fields"];
 const CHANNELS: &[&str] = &["whatsapp", "sms"];
 const ROLES: &[&str] = &["viewer", "editor", "approver", "admin"];
 const PROVIDER_STATUSES: &[&str] = &["sent", "delivered", "read", "failed"];
@@ -658,6 +659,7 @@ impl ScenarioWalk {
                 "pms_webhook" => self.pms_webhook(&kind_path, body),
                 "provider_status" => self.provider_status(&kind_path, body),
                 "guest_reply" => self.guest_reply(&kind_path, body),
+                "custom_fields" => self.custom_fields(&kind_path, body),
                 _ => self.campaign_action(&kind_path, body),
             };
         }
@@ -744,6 +746,41 @@ impl ScenarioWalk {
             channel: channel?,
             from: from?.to_string(),
             body: body?.to_string(),
+        }))
+    }
+
+    /// A user id of the scenario, required at `path.key`.
+    fn known_user<'m>(&mut self, path: &str, map: &'m Map<String, Value>, key: &str) -> Option<&'m str> {
+        let user_path = key_path(path, key);
+        let id = self.c.required(path, map, key).and_then(|v| self.c.non_empty_string(&user_path, v))?;
+        if !self.user_ids.iter().any(|known| known == id) {
+            self.c.error(&user_path, codes::UNKNOWN_REFERENCE, format!("no user has the id '{id}'"));
+        }
+        Some(id)
+    }
+
+    fn custom_fields(&mut self, path: &str, map: &Map<String, Value>) -> Option<EventKind> {
+        self.c.only_fields(path, map, &["reservation_id", "by", "fields"]);
+        let reservation_id = self
+            .c
+            .required(path, map, "reservation_id")
+            .and_then(|v| self.c.non_empty_string(&key_path(path, "reservation_id"), v));
+        let by = self.known_user(path, map, "by");
+        let fields_path = key_path(path, "fields");
+        let fields = self.c.required(path, map, "fields");
+        if let Some(fields) = fields
+            && let Err(errors) = parse_custom_fields(fields)
+        {
+            for error in errors {
+                let field =
+                    if error.field.is_empty() { fields_path.clone() } else { key_path(&fields_path, &error.field) };
+                self.c.errors.push(FieldError { field, ..error });
+            }
+        }
+        Some(EventKind::CustomFields(CustomFieldsEvent {
+            reservation_id: reservation_id?.to_string(),
+            by: by?.to_string(),
+            fields: fields?.clone(),
         }))
     }
 
