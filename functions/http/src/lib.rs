@@ -180,6 +180,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/chatbots/{id}", get(setup::get_chatbot).put(setup::update_chatbot))
         .route("/users", get(setup::list_users).post(setup::create_user))
         .route("/users/{id}", get(setup::get_user).put(setup::update_user))
+        .route("/me", get(setup::get_me).put(setup::update_me))
         // SPEC 4: intake
         .route("/webhooks/pms/{pms}/{property_id}", post(webhooks::pms))
         .route("/imports/csv/{property_id}", post(imports::csv))

@@ -676,10 +676,27 @@ pub struct UserInput {
     pub name: Option<String>,
     pub email: Option<String>,
     pub email_notifications: Option<bool>,
+    /// The console's and the notifications' language (default `en`).
+    pub language: Option<UserLanguage>,
     /// Properties the user may see; null = all.
     pub property_ids: Option<Vec<String>>,
     /// Chatbots the user may see; null = all.
     pub chatbot_ids: Option<Vec<String>>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UserLanguage {
+    En,
+    Fr,
+}
+
+/// `PUT /me`: one's own settings; fields left out keep their value.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"language": "fr", "email_notifications": false}))]
+pub struct MeInput {
+    pub language: Option<UserLanguage>,
+    pub email_notifications: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -690,6 +707,7 @@ pub struct UserView {
     pub name: Option<String>,
     pub email: Option<String>,
     pub email_notifications: bool,
+    pub language: UserLanguage,
     pub property_ids: Option<Vec<String>>,
     pub chatbot_ids: Option<Vec<String>>,
 }

@@ -19,15 +19,15 @@ use relais_domain::language::DEFAULT_LANGUAGE;
 use relais_domain::time::LocalTime;
 use relais_domain::validate::FieldError;
 use relais_domain::{
-    Chatbot, PmsCredentials, Property, QuietHours, Role, RotatedSecret, SmsSettings, Unit, User, WhatsAppSettings,
-    catalogue,
+    Chatbot, PmsCredentials, Property, QuietHours, Role, RotatedSecret, SmsSettings, Unit, User, UserLanguage,
+    WhatsAppSettings, catalogue,
 };
 use serde_json::{Map, Value, json};
 
 use crate::auth::{random_id, random_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{
-    ChatbotInput, ChatbotList, ChatbotView, ErrorBody, PropertyInput, PropertyList, PropertyView,
+    ChatbotInput, ChatbotList, ChatbotView, ErrorBody, MeInput, PropertyInput, PropertyList, PropertyView,
     RotatedSecret as RotatedDoc, UserInput, UserList, UserView,
 };
 use crate::{ApiState, Caller, PathParam, json_body};
@@ -797,7 +797,10 @@ pub async fn update_chatbot(
 
 // ---------------------------------------------------------------- users
 
-const USER_FIELDS: &[&str] = &["role", "name", "email", "email_notifications", "property_ids", "chatbot_ids"];
+const USER_FIELDS: &[&str] =
+    &["role", "name", "email", "email_notifications", "language", "property_ids", "chatbot_ids"];
+/// What a user changes about themselves (`PUT /me`).
+const SELF_SERVICE_FIELDS: &[&str] = &["language", "email_notifications"];
 
 fn user_view(user: &User) -> Value {
     json!({
@@ -807,6 +810,7 @@ fn user_view(user: &User) -> Value {
         "name": user.name,
         "email": user.email,
         "email_notifications": user.email_notifications,
+        "language": user.language,
         "property_ids": user.property_ids,
         "chatbot_ids": user.chatbot_ids,
     })
@@ -851,14 +855,7 @@ fn apply_user(
             None => {}
         },
     }
-    match c.field(map, "email_notifications", false) {
-        Field::Absent | Field::Null => {}
-        Field::Value(v) => {
-            if let Some(b) = c.boolean("email_notifications", v) {
-                user.email_notifications = b;
-            }
-        }
-    }
+    apply_self_service(c, map, user);
     match c.field(map, "property_ids", false) {
         Field::Absent => {}
         Field::Null => user.property_ids = None,
@@ -887,6 +884,55 @@ fn apply_user(
             }
         }
     }
+}
+
+/// The fields a user may change about themselves, shared by `PUT /me` and `PUT /users/{id}`.
+fn apply_self_service(c: &mut Check, map: &Map<String, Value>, user: &mut User) {
+    match c.field(map, "email_notifications", false) {
+        Field::Absent | Field::Null => {}
+        Field::Value(v) => {
+            if let Some(b) = c.boolean("email_notifications", v) {
+                user.email_notifications = b;
+            }
+        }
+    }
+    match c.field(map, "language", false) {
+        Field::Absent | Field::Null => {}
+        Field::Value(v) => match v.as_str().and_then(UserLanguage::parse) {
+            Some(language) => user.language = language,
+            None => c.err("language", "invalid_value", "en or fr"),
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/me", tag = "me",
+    description = "The signed-in user (any role).",
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_me(State(state): State<ApiState>, caller: Caller) -> ApiResult<Response> {
+    let user = own_user(&state, &caller, &caller.0.user.id).await?;
+    Ok(crate::json_response(StatusCode::OK, user_view(&user)))
+}
+
+#[utoipa::path(put, path = "/me", tag = "me",
+    description = "Change one's own `language` (en, fr: the console's and the notifications' language) and `email_notifications` (any role). Other fields are refused (422).",
+    request_body = MeInput,
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_me(State(state): State<ApiState>, caller: Caller, body: Body) -> ApiResult<Response> {
+    let mut user = own_user(&state, &caller, &caller.0.user.id).await?;
+    let body = json_body(body, true).await?;
+    let mut c = Check::default();
+    let Some(map) = c.object("", &body) else { return Err(ApiError::invalid(c.errors)) };
+    let read_only: Vec<&str> =
+        USER_FIELDS.iter().chain(SERVER_FIELDS).copied().filter(|f| !SELF_SERVICE_FIELDS.contains(f)).collect();
+    c.only("", map, SELF_SERVICE_FIELDS, &read_only);
+    apply_self_service(&mut c, map, &mut user);
+    c.done()?;
+    state.app.store.put_user(&user).await?;
+    tracing::info!(user_id = %user.id, "own settings updated");
+    Ok(crate::json_response(StatusCode::OK, user_view(&user)))
 }
 
 async fn own_user(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<User> {
@@ -930,6 +976,7 @@ pub async fn create_user(State(state): State<ApiState>, caller: Caller, body: Bo
         name: None,
         email: None,
         email_notifications: false,
+        language: Default::default(),
         property_ids: None,
         chatbot_ids: None,
     };

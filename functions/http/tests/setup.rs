@@ -279,3 +279,35 @@ async fn properties_take_quiet_hours_and_a_default_guest_language_checked_field_
     assert_eq!(r.json["quiet_hours"], serde_json::Value::Null);
     assert_eq!(r.json["default_guest_language"], "en");
 }
+
+#[tokio::test]
+async fn every_user_reads_and_changes_their_own_language_and_e_mail_preference() {
+    let h = Harness::new().await;
+    for user in ["u-view", "u-ed", "u-ap", "u-admin"] {
+        let r = h.get("/me", user).await;
+        assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
+        assert_eq!(r.json["id"], user);
+        assert_eq!(r.json["language"], "en");
+        let r = h.put("/me", user, json!({"language": "fr", "email_notifications": false})).await;
+        assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
+        assert_eq!(r.json["language"], "fr");
+        assert_eq!(r.json["email_notifications"], false);
+    }
+    for (body, field) in [
+        (json!({"language": "de"}), "language"),
+        (json!({"language": 1}), "language"),
+        (json!({"email_notifications": "yes"}), "email_notifications"),
+        (json!({"role": "admin"}), "role"),
+        (json!({"email": "x@example.com"}), "email"),
+        (json!({"id": "u-admin"}), "id"),
+        (json!({"nickname": "x"}), "nickname"),
+    ] {
+        let r = h.put("/me", "u-view", body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);
+        assert_eq!(r.json["error"]["field"], field, "{body}");
+    }
+    let me = h.get("/me", "u-view").await.json;
+    assert_eq!(me["role"], "viewer", "nothing stored by a refused body");
+    assert_eq!(me["language"], "fr");
+    assert_eq!(h.call(Method::GET, "/me", None, None).await.status, StatusCode::UNAUTHORIZED);
+}

@@ -59,12 +59,37 @@ pub struct User {
     pub email: Option<String>,
     #[serde(default)]
     pub email_notifications: bool,
+    /// The console's default language and that of the notifications and e-mails the user gets.
+    #[serde(default)]
+    pub language: UserLanguage,
     /// Properties this user may see and use; `None` means every property of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property_ids: Option<Vec<Id>>,
     /// Chatbots this user may see and use; `None` means every chatbot of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chatbot_ids: Option<Vec<Id>>,
+}
+
+/// A user's language (the console's and the notifications').
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserLanguage {
+    #[default]
+    En,
+    Fr,
+}
+
+impl UserLanguage {
+    pub const ALL: [UserLanguage; 2] = [UserLanguage::En, UserLanguage::Fr];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserLanguage::En => "en",
+            UserLanguage::Fr => "fr",
+        }
+    }
+    pub fn parse(tag: &str) -> Option<UserLanguage> {
+        UserLanguage::ALL.into_iter().find(|l| l.as_str() == tag)
+    }
 }
 
 impl User {

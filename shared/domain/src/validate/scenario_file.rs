@@ -33,7 +33,8 @@ const SCENARIO_FIELDS: &[&str] = &[
     "sweep_outages",
 ];
 const USER_FIELDS: &[&str] =
-    &["id", "account_id", "role", "name", "email", "email_notifications", "property_ids", "chatbot_ids"];
+    &["id", "account_id", "role", "name", "email", "email_notifications", "language", "property_ids", "chatbot_ids"];
+const USER_LANGUAGES: &[&str] = &["en", "fr"];
 const PROPERTY_FIELDS: &[&str] = &[
     "id",
     "account_id",
@@ -299,6 +300,9 @@ impl ScenarioWalk {
         if let Some(value) = self.c.defaulted(path, map, "email_notifications") {
             self.c.boolean(&key_path(path, "email_notifications"), value);
         }
+        if let Some(value) = self.c.defaulted(path, map, "language") {
+            self.c.one_of(&key_path(path, "language"), value, USER_LANGUAGES);
+        }
         let property_ids = self.property_ids.clone();
         if let Some(value) = Checker::optional(map, "property_ids") {
             self.references(&key_path(path, "property_ids"), value, &property_ids, "property");
@@ -518,6 +522,7 @@ impl ScenarioWalk {
             name: None,
             email: None,
             email_notifications: false,
+            language: Default::default(),
             property_ids: None,
             chatbot_ids: None,
         };
