@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use relais_app::App;
 use relais_app::campaigns::Actor;
 use tracing::Instrument;
@@ -191,6 +191,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/notifications", get(reads::notifications))
         .route("/notifications/{id}/read", post(reads::mark_read))
         .route("/reservations/{id}/messages", get(reads::timeline))
+        .route("/reservations/{id}/custom-fields", patch(reads::set_custom_fields))
         // SPEC 6: set-up (admin)
         .route("/properties", get(setup::list_properties).post(setup::create_property))
         .route("/properties/{id}", get(setup::get_property).put(setup::update_property))
@@ -199,6 +200,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/chatbots/{id}", get(setup::get_chatbot).put(setup::update_chatbot))
         .route("/users", get(setup::list_users).post(setup::create_user))
         .route("/users/{id}", get(setup::get_user).put(setup::update_user))
+        .route("/me", get(setup::get_me).put(setup::update_me))
         // SPEC 4: intake
         .route("/webhooks/pms/{pms}/{property_id}", post(webhooks::pms))
         .route("/imports/csv/{property_id}", post(imports::csv))

@@ -125,9 +125,11 @@ pub async fn run(app: &App, campaign: &Campaign, days: u32) -> ApiResult<Value> 
     let mut reservations = app.store.reservations_checking_out_from(&property.id, from).await?;
     reservations.sort_by(|a, b| a.check_in.cmp(&b.check_in).then_with(|| a.id.cmp(&b.id)));
     for reservation in reservations {
-        let Some(record) = app.store.get_reservation(&property.id, &reservation.id).await? else {
+        let Some(mut record) = app.store.get_reservation(&property.id, &reservation.id).await? else {
             continue;
         };
+        // As the dispatcher sees it: the operators' custom fields over the PMS's.
+        record.reservation = record.effective_reservation();
         let view = ReservationView {
             reservation: &record.reservation,
             transitions: &record.transitions,
@@ -271,6 +273,7 @@ fn expected_transition(
         occurrence,
         anchor_date: None,
         due_at: due,
+        held_from: None,
         expires_at: planner::expiry(campaign, property, &hypothetical, due),
         state: MessageState::Scheduled,
         reason: None,
@@ -368,6 +371,12 @@ async fn evaluate(
         match planner::decide_due(&ctx) {
             DueDecision::Nothing | DueDecision::Reschedule(_) => return Ok(None),
             DueDecision::Send(rendered) => ("send", rendered.reason.clone(), Some(rendered)),
+            DueDecision::HoldForQuietHours(_) => {
+                let shown = phone.as_deref().and_then(|p| {
+                    planner::render(campaign, property, reservation, campaign.spec.channel.primary, p).ok()
+                });
+                ("held", Some(planner::REASON_QUIET_HOURS.to_string()), shown)
+            }
             DueDecision::Pending(reason) => {
                 let shown = phone.as_deref().and_then(|p| {
                     planner::render(campaign, property, reservation, campaign.spec.channel.primary, p).ok()

@@ -2,15 +2,19 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use relais_app::campaigns as service;
+use relais_app::reservations;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::schema::{ErrorBody, NotificationList, NotificationView, ReservationTimeline};
-use crate::{ApiState, Caller, PathParam, QueryMap};
+use crate::schema::{
+    CustomFieldsInput, CustomFieldsView, ErrorBody, NotificationList, NotificationView, ReservationTimeline,
+};
+use crate::{ApiState, Caller, PathParam, QueryMap, json_body};
 
 #[utoipa::path(get, path = "/notifications", tag = "notifications",
     description = "The caller's console notifications, newest first (submission, approval, rejection of campaigns).",
@@ -82,20 +86,8 @@ pub async fn timeline(
 ) -> ApiResult<Response> {
     let actor = &caller.0;
     let store = &state.app.store;
-    let wanted = query.get("property_id").filter(|p| !p.is_empty());
-    let properties = store.list_properties(&actor.account_id).await?;
-    let mut found = None;
-    for property in
-        properties.iter().filter(|p| actor.user.may_see_property(&p.id)).filter(|p| wanted.is_none_or(|w| *w == p.id))
-    {
-        if let Some(record) = store.get_reservation(&property.id, &id).await? {
-            found = Some(record);
-            break;
-        }
-    }
-    let Some(record) = found else {
-        return Err(ApiError::not_found("reservation"));
-    };
+    let wanted = query.get("property_id").map(String::as_str).filter(|p| !p.is_empty());
+    let record = reservations::find_visible(&state.app, actor, &id, wanted).await?;
     let property_id = record.reservation.property_id.clone();
     let names: BTreeMap<String, String> =
         service::list_visible(&state.app, actor).await?.into_iter().map(|c| (c.id, c.spec.name)).collect();
@@ -124,7 +116,40 @@ pub async fn timeline(
             "check_in": reservation.check_in,
             "check_out": reservation.check_out,
             "transitions": record.transitions,
+            "custom_fields": record.effective_reservation().custom_fields,
+            "operator_custom_fields": record.operator_custom_fields,
+            "events": record.events,
             "messages": messages,
+        }),
+    ))
+}
+
+#[utoipa::path(patch, path = "/reservations/{id}/custom-fields", tag = "reservations",
+    description = "Set operator yes/no fields (editor and up), read by the `custom_field` condition. They are kept apart from the PMS's and win over them for the same key; `null` drops the operator's value. Each change goes on the reservation's timeline and its pending messages are re-checked at once.",
+    params(("id" = String, Path, description = "Reservation id (the PMS's)"),
+           ("property_id" = Option<String>, Query, description = "Disambiguates a reservation id used by two properties")),
+    request_body(content = CustomFieldsInput, description = "Field name -> true, false or null"),
+    responses((status = 200, body = CustomFieldsView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_custom_fields(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathParam(id): PathParam<String>,
+    QueryMap(query): QueryMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let body = json_body(body, true).await?;
+    let wanted = query.get("property_id").map(String::as_str).filter(|p| !p.is_empty());
+    let record = reservations::set_custom_fields(&state.app, &caller.0, &id, wanted, &body).await?;
+    Ok(crate::json_response(
+        StatusCode::OK,
+        json!({
+            "reservation_id": record.reservation.id,
+            "property_id": record.reservation.property_id,
+            "custom_fields": record.effective_reservation().custom_fields,
+            "operator_custom_fields": record.operator_custom_fields,
         }),
     ))
 }

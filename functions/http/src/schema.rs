@@ -231,6 +231,15 @@ pub struct CampaignInput {
     pub reservation_conditions: Option<Vec<Value>>,
     /// Message conditions of Appendix A.3, e.g. `{"type": "fully_paid", "value": true}`.
     pub message_conditions: Option<Vec<Value>>,
+    /// `respect` (default): a message due inside the property's quiet hours goes out when they end.
+    pub quiet_hours: Option<QuietHoursPolicy>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuietHoursPolicy {
+    Respect,
+    Ignore,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -271,6 +280,8 @@ pub struct CampaignView {
     pub messages: BTreeMap<String, LanguageContent>,
     pub reservation_conditions: Vec<Value>,
     pub message_conditions: Vec<Value>,
+    /// Left out when `respect` (the default).
+    pub quiet_hours: Option<QuietHoursPolicy>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -416,8 +427,30 @@ pub struct ReservationTimeline {
     #[schema(format = Date)]
     pub check_out: String,
     pub transitions: Vec<TransitionDoc>,
+    /// The custom fields conditions read: the PMS's, with the operators' over them.
+    pub custom_fields: BTreeMap<String, bool>,
+    /// The fields operators set (`PATCH /reservations/{id}/custom-fields`).
+    pub operator_custom_fields: BTreeMap<String, bool>,
+    /// Timeline entries that are not message changes: `custom_field` (at, by, key, value),
+    /// `faq_answered` (at, campaign_id, message_id, faq_id, language), `flow_chosen` (at,
+    /// campaign_id, message_id, flow_id).
+    pub events: Vec<Value>,
     /// Every message of the reservation, by due time.
     pub messages: Vec<MessageView>,
+}
+
+/// `PATCH /reservations/{id}/custom-fields`: field name (1..64 characters, no spaces) -> yes/no,
+/// or `null` to drop the operator's value.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"vip": true, "late_checkout": false}))]
+pub struct CustomFieldsInput(pub BTreeMap<String, Option<bool>>);
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CustomFieldsView {
+    pub reservation_id: String,
+    pub property_id: String,
+    pub custom_fields: BTreeMap<String, bool>,
+    pub operator_custom_fields: BTreeMap<String, bool>,
 }
 
 // ---------------------------------------------------------------- preview
@@ -526,6 +559,21 @@ pub struct PropertyInput {
     pub pms_credentials: Option<PmsCredentialsInput>,
     /// Write-only, POST only (at least 16 characters). Prefer `POST /properties/{id}/webhook-secret`.
     pub webhook_secret: Option<String>,
+    /// BCP 47 tag of guests whose reservation has no language (default `en`); `null` resets it.
+    #[schema(max_length = 35, example = "pt-PT")]
+    pub default_guest_language: Option<String>,
+    /// Property-local hours in which no message goes out (may cross midnight); `null` removes them.
+    pub quiet_hours: Option<QuietHoursDoc>,
+}
+
+/// Quiet hours, property-local `HH:MM` (start and end differ; `21:00`-`08:00` crosses midnight).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"start": "21:00", "end": "08:00"}))]
+pub struct QuietHoursDoc {
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub start: String,
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub end: String,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -539,6 +587,8 @@ pub struct PropertyView {
     pub pms: String,
     pub pms_in_catalogue: bool,
     pub units: Vec<UnitDoc>,
+    pub default_guest_language: String,
+    pub quiet_hours: Option<QuietHoursDoc>,
     /// Whether a webhook secret is set (the secret itself is never returned).
     pub webhook_secret_set: bool,
     #[schema(format = DateTime)]
@@ -626,10 +676,27 @@ pub struct UserInput {
     pub name: Option<String>,
     pub email: Option<String>,
     pub email_notifications: Option<bool>,
+    /// The console's and the notifications' language (default `en`).
+    pub language: Option<UserLanguage>,
     /// Properties the user may see; null = all.
     pub property_ids: Option<Vec<String>>,
     /// Chatbots the user may see; null = all.
     pub chatbot_ids: Option<Vec<String>>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UserLanguage {
+    En,
+    Fr,
+}
+
+/// `PUT /me`: one's own settings; fields left out keep their value.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"language": "fr", "email_notifications": false}))]
+pub struct MeInput {
+    pub language: Option<UserLanguage>,
+    pub email_notifications: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -640,6 +707,7 @@ pub struct UserView {
     pub name: Option<String>,
     pub email: Option<String>,
     pub email_notifications: bool,
+    pub language: UserLanguage,
     pub property_ids: Option<Vec<String>>,
     pub chatbot_ids: Option<Vec<String>>,
 }

@@ -15,17 +15,19 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use chrono_tz::Tz;
 use relais_domain::intake::is_e164;
+use relais_domain::language::DEFAULT_LANGUAGE;
 use relais_domain::time::LocalTime;
 use relais_domain::validate::FieldError;
 use relais_domain::{
-    Chatbot, PmsCredentials, Property, Role, RotatedSecret, SmsSettings, Unit, User, WhatsAppSettings, catalogue,
+    Chatbot, PmsCredentials, Property, QuietHours, Role, RotatedSecret, SmsSettings, Unit, User, UserLanguage,
+    WhatsAppSettings, catalogue,
 };
 use serde_json::{Map, Value, json};
 
 use crate::auth::{random_id, random_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{
-    ChatbotInput, ChatbotList, ChatbotView, ErrorBody, PropertyInput, PropertyList, PropertyView,
+    ChatbotInput, ChatbotList, ChatbotView, ErrorBody, MeInput, PropertyInput, PropertyList, PropertyView,
     RotatedSecret as RotatedDoc, UserInput, UserList, UserView,
 };
 use crate::{ApiState, Caller, PathParam, json_body};
@@ -204,8 +206,18 @@ fn created(location: String, body: impl serde::Serialize) -> Response {
 
 // ---------------------------------------------------------------- properties
 
-const PROPERTY_FIELDS: &[&str] =
-    &["name", "time_zone", "check_in_time", "check_out_time", "pms", "units", "pms_credentials", "webhook_secret"];
+const PROPERTY_FIELDS: &[&str] = &[
+    "name",
+    "time_zone",
+    "check_in_time",
+    "check_out_time",
+    "pms",
+    "units",
+    "pms_credentials",
+    "webhook_secret",
+    "default_guest_language",
+    "quiet_hours",
+];
 const SERVER_FIELDS: &[&str] = &["id", "account_id"];
 
 fn property_view(property: &Property) -> Value {
@@ -226,6 +238,8 @@ fn property_view(property: &Property) -> Value {
         "pms": property.pms,
         "pms_in_catalogue": catalogue::lookup(&property.pms).is_some(),
         "units": property.units,
+        "default_guest_language": property.default_guest_language.as_deref().unwrap_or(DEFAULT_LANGUAGE),
+        "quiet_hours": property.quiet_hours,
         "webhook_secret_set": property.webhook_secret.is_some(),
         "previous_webhook_secret_valid_until": property.previous_webhook_secret.as_ref().map(|p| p.valid_until),
         "pms_credentials_set": credentials,
@@ -270,6 +284,28 @@ fn units(c: &mut Check, value: &Value) -> Option<Vec<Unit>> {
         }
     }
     Some(out)
+}
+
+fn quiet_hours(c: &mut Check, value: &Value) -> Option<QuietHours> {
+    let map = c.object("quiet_hours", value)?;
+    c.only("quiet_hours.", map, &["start", "end"], &[]);
+    let time = |c: &mut Check, key: &str| {
+        let path = format!("quiet_hours.{key}");
+        match map.get(key) {
+            None | Some(Value::Null) => {
+                c.err(&path, "required", format!("`{key}` is required"));
+                None
+            }
+            Some(v) => c.local_time(&path, v),
+        }
+    };
+    let (start, end) = (time(c, "start"), time(c, "end"));
+    let quiet = QuietHours { start: start?, end: end? };
+    if quiet.is_empty() {
+        c.err("quiet_hours.end", "invalid_value", QuietHours::EMPTY_MESSAGE);
+        return None;
+    }
+    Some(quiet)
 }
 
 fn credentials(c: &mut Check, value: &Value, previous: Option<&PmsCredentials>) -> Option<PmsCredentials> {
@@ -382,6 +418,24 @@ fn apply_property(c: &mut Check, map: &Map<String, Value>, property: &mut Proper
             }
         }
     }
+    match c.field(map, "default_guest_language", false) {
+        Field::Absent => {}
+        Field::Null => property.default_guest_language = None,
+        Field::Value(v) => match c.string("default_guest_language", v, 35) {
+            Some(tag) if is_language_tag(&tag) => property.default_guest_language = Some(tag),
+            Some(_) => c.err("default_guest_language", "invalid_format", "a BCP 47 language tag, e.g. en or pt-BR"),
+            None => {}
+        },
+    }
+    match c.field(map, "quiet_hours", false) {
+        Field::Absent => {}
+        Field::Null => property.quiet_hours = None,
+        Field::Value(v) => {
+            if let Some(quiet) = quiet_hours(c, v) {
+                property.quiet_hours = Some(quiet);
+            }
+        }
+    }
     if creating && let Field::Value(v) = c.field(map, "webhook_secret", false) {
         match v.as_str() {
             Some(s) if (16..=256).contains(&s.len()) && !s.chars().any(char::is_whitespace) => {
@@ -440,6 +494,8 @@ pub async fn create_property(State(state): State<ApiState>, caller: Caller, body
         previous_webhook_secret: None,
         units: Vec::new(),
         pms_credentials: None,
+        default_guest_language: None,
+        quiet_hours: None,
     };
     apply_property(&mut c, map, &mut property, true);
     c.done()?;
@@ -741,7 +797,10 @@ pub async fn update_chatbot(
 
 // ---------------------------------------------------------------- users
 
-const USER_FIELDS: &[&str] = &["role", "name", "email", "email_notifications", "property_ids", "chatbot_ids"];
+const USER_FIELDS: &[&str] =
+    &["role", "name", "email", "email_notifications", "language", "property_ids", "chatbot_ids"];
+/// What a user changes about themselves (`PUT /me`).
+const SELF_SERVICE_FIELDS: &[&str] = &["language", "email_notifications"];
 
 fn user_view(user: &User) -> Value {
     json!({
@@ -751,6 +810,7 @@ fn user_view(user: &User) -> Value {
         "name": user.name,
         "email": user.email,
         "email_notifications": user.email_notifications,
+        "language": user.language,
         "property_ids": user.property_ids,
         "chatbot_ids": user.chatbot_ids,
     })
@@ -795,14 +855,7 @@ fn apply_user(
             None => {}
         },
     }
-    match c.field(map, "email_notifications", false) {
-        Field::Absent | Field::Null => {}
-        Field::Value(v) => {
-            if let Some(b) = c.boolean("email_notifications", v) {
-                user.email_notifications = b;
-            }
-        }
-    }
+    apply_self_service(c, map, user);
     match c.field(map, "property_ids", false) {
         Field::Absent => {}
         Field::Null => user.property_ids = None,
@@ -831,6 +884,55 @@ fn apply_user(
             }
         }
     }
+}
+
+/// The fields a user may change about themselves, shared by `PUT /me` and `PUT /users/{id}`.
+fn apply_self_service(c: &mut Check, map: &Map<String, Value>, user: &mut User) {
+    match c.field(map, "email_notifications", false) {
+        Field::Absent | Field::Null => {}
+        Field::Value(v) => {
+            if let Some(b) = c.boolean("email_notifications", v) {
+                user.email_notifications = b;
+            }
+        }
+    }
+    match c.field(map, "language", false) {
+        Field::Absent | Field::Null => {}
+        Field::Value(v) => match v.as_str().and_then(UserLanguage::parse) {
+            Some(language) => user.language = language,
+            None => c.err("language", "invalid_value", "en or fr"),
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/me", tag = "me",
+    description = "The signed-in user (any role).",
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_me(State(state): State<ApiState>, caller: Caller) -> ApiResult<Response> {
+    let user = own_user(&state, &caller, &caller.0.user.id).await?;
+    Ok(crate::json_response(StatusCode::OK, user_view(&user)))
+}
+
+#[utoipa::path(put, path = "/me", tag = "me",
+    description = "Change one's own `language` (en, fr: the console's and the notifications' language) and `email_notifications` (any role). Other fields are refused (422).",
+    request_body = MeInput,
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_me(State(state): State<ApiState>, caller: Caller, body: Body) -> ApiResult<Response> {
+    let mut user = own_user(&state, &caller, &caller.0.user.id).await?;
+    let body = json_body(body, true).await?;
+    let mut c = Check::default();
+    let Some(map) = c.object("", &body) else { return Err(ApiError::invalid(c.errors)) };
+    let read_only: Vec<&str> =
+        USER_FIELDS.iter().chain(SERVER_FIELDS).copied().filter(|f| !SELF_SERVICE_FIELDS.contains(f)).collect();
+    c.only("", map, SELF_SERVICE_FIELDS, &read_only);
+    apply_self_service(&mut c, map, &mut user);
+    c.done()?;
+    state.app.store.put_user(&user).await?;
+    tracing::info!(user_id = %user.id, "own settings updated");
+    Ok(crate::json_response(StatusCode::OK, user_view(&user)))
 }
 
 async fn own_user(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<User> {
@@ -874,6 +976,7 @@ pub async fn create_user(State(state): State<ApiState>, caller: Caller, body: Bo
         name: None,
         email: None,
         email_notifications: false,
+        language: Default::default(),
         property_ids: None,
         chatbot_ids: None,
     };

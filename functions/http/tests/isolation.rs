@@ -52,6 +52,7 @@ async fn another_accounts_ids_answer_404_on_every_route() {
         (Method::POST, format!("{campaign}/preview"), Some(json!({"days": 7}))),
         (Method::GET, "/reservations/r-1/messages".into(), None),
         (Method::GET, "/reservations/r-1/messages?property_id=p-lis".into(), None),
+        (Method::PATCH, "/reservations/r-1/custom-fields".into(), Some(json!({"vip": true}))),
         (Method::POST, format!("/notifications/{notification}/read"), None),
         (Method::GET, "/properties/p-lis".into(), None),
         (Method::PUT, "/properties/p-lis".into(), Some(json!({"name": "Taken"}))),

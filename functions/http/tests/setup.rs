@@ -245,3 +245,69 @@ async fn an_account_can_be_run_through_the_api_alone() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].request.body, "Welcome Ana, room ready!");
 }
+
+#[tokio::test]
+async fn properties_take_quiet_hours_and_a_default_guest_language_checked_field_by_field() {
+    let h = Harness::new().await;
+    let r = h
+        .put(
+            "/properties/p-lis",
+            "u-admin",
+            json!({"quiet_hours": {"start": "21:00", "end": "08:00"}, "default_guest_language": "pt-PT"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["quiet_hours"], json!({"start": "21:00", "end": "08:00"}));
+    assert_eq!(r.json["default_guest_language"], "pt-PT");
+    for (body, field) in [
+        (json!({"quiet_hours": {"start": "21:00", "end": "21:00"}}), "quiet_hours.end"),
+        (json!({"quiet_hours": {"start": "25:00", "end": "08:00"}}), "quiet_hours.start"),
+        (json!({"quiet_hours": {"start": "21:00"}}), "quiet_hours.end"),
+        (json!({"quiet_hours": {"start": "21:00", "end": "08:00", "days": []}}), "quiet_hours.days"),
+        (json!({"quiet_hours": "21-08"}), "quiet_hours"),
+        (json!({"default_guest_language": "portuguese!"}), "default_guest_language"),
+        (json!({"default_guest_language": 7}), "default_guest_language"),
+    ] {
+        let r = h.put("/properties/p-lis", "u-admin", body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);
+        assert_eq!(r.json["error"]["field"], field, "{body}");
+    }
+    // Nothing stored by the refused bodies; null removes.
+    let r = h.get("/properties/p-lis", "u-admin").await;
+    assert_eq!(r.json["quiet_hours"], json!({"start": "21:00", "end": "08:00"}));
+    let r = h.put("/properties/p-lis", "u-admin", json!({"quiet_hours": null, "default_guest_language": null})).await;
+    assert_eq!(r.json["quiet_hours"], serde_json::Value::Null);
+    assert_eq!(r.json["default_guest_language"], "en");
+}
+
+#[tokio::test]
+async fn every_user_reads_and_changes_their_own_language_and_e_mail_preference() {
+    let h = Harness::new().await;
+    for user in ["u-view", "u-ed", "u-ap", "u-admin"] {
+        let r = h.get("/me", user).await;
+        assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
+        assert_eq!(r.json["id"], user);
+        assert_eq!(r.json["language"], "en");
+        let r = h.put("/me", user, json!({"language": "fr", "email_notifications": false})).await;
+        assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
+        assert_eq!(r.json["language"], "fr");
+        assert_eq!(r.json["email_notifications"], false);
+    }
+    for (body, field) in [
+        (json!({"language": "de"}), "language"),
+        (json!({"language": 1}), "language"),
+        (json!({"email_notifications": "yes"}), "email_notifications"),
+        (json!({"role": "admin"}), "role"),
+        (json!({"email": "x@example.com"}), "email"),
+        (json!({"id": "u-admin"}), "id"),
+        (json!({"nickname": "x"}), "nickname"),
+    ] {
+        let r = h.put("/me", "u-view", body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);
+        assert_eq!(r.json["error"]["field"], field, "{body}");
+    }
+    let me = h.get("/me", "u-view").await.json;
+    assert_eq!(me["role"], "viewer", "nothing stored by a refused body");
+    assert_eq!(me["language"], "fr");
+    assert_eq!(h.call(Method::GET, "/me", None, None).await.status, StatusCode::UNAUTHORIZED);
+}

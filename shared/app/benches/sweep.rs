@@ -30,6 +30,7 @@ fn runtime(reservations: usize) -> (LocalRuntime, tokio::runtime::Runtime) {
                 occurrence: Occurrence::Planned { n: 0 },
                 anchor_date: None,
                 due_at,
+                held_from: None,
                 expires_at: due_at + Duration::days(7),
                 state: MessageState::Scheduled,
                 reason: None,

@@ -6,6 +6,7 @@ use relais_domain::validate::{FieldError, ValidationContext, validate_campaign};
 use std::collections::BTreeMap;
 
 use relais_domain::language::same_language;
+use relais_domain::notices::{Notice, Written};
 use relais_domain::template::{Template, variables_for};
 use relais_domain::whatsapp::{parse_template_name, template_name as whatsapp_template_name};
 use relais_domain::{Campaign, CampaignStatus, Channel, TemplateReview, TemplateReviewStatus, User};
@@ -267,14 +268,9 @@ pub async fn approve(app: &App, actor: &Actor, id: &str, expected_version: Optio
     let version = campaign.version;
     campaign.awaiting_meta = true;
     let campaign = save(app, campaign, version).await?;
-    notify_creator(
-        app,
-        &campaign,
-        "campaign_approved",
-        format!("Campaign \"{}\" approved", campaign.spec.name),
-        format!("{} approved your campaign \"{}\".", display_name(&actor.user), campaign.spec.name),
-    )
-    .await?;
+    let by = display_name(&actor.user);
+    notify_creator(app, &campaign, "campaign_approved", &Notice::Approved { campaign: &campaign.spec.name, by: &by })
+        .await?;
     settle_meta_review(app, campaign).await
 }
 
@@ -389,15 +385,8 @@ async fn settle_meta_review(app: &App, mut campaign: Campaign) -> ServiceResult<
         campaign.status = CampaignStatus::Rejected;
         campaign.rejection_reason = Some(format!("WhatsApp (Meta) rejected the {language} template: {reason}"));
         let campaign = save(app, campaign, version).await?;
-        let reason = campaign.rejection_reason.clone().unwrap_or_default();
-        notify_creator(
-            app,
-            &campaign,
-            "campaign_rejected",
-            format!("Campaign \"{}\" rejected by WhatsApp", campaign.spec.name),
-            format!("{reason}. Edit the WhatsApp content and submit the campaign again."),
-        )
-        .await?;
+        let notice = Notice::RejectedByWhatsApp { campaign: &campaign.spec.name, language: &language, reason: &reason };
+        notify_creator(app, &campaign, "campaign_rejected", &notice).await?;
         return Ok(campaign);
     }
     if !all_approved {
@@ -410,17 +399,7 @@ async fn settle_meta_review(app: &App, mut campaign: Campaign) -> ServiceResult<
     }
     let campaign = save(app, campaign, version).await?;
     if !campaign.whatsapp_templates.is_empty() {
-        notify_creator(
-            app,
-            &campaign,
-            "campaign_active",
-            format!("Campaign \"{}\" is active", campaign.spec.name),
-            format!(
-                "WhatsApp approved the templates of \"{}\". It now sends to guests as planned.",
-                campaign.spec.name
-            ),
-        )
-        .await?;
+        notify_creator(app, &campaign, "campaign_active", &Notice::Active { campaign: &campaign.spec.name }).await?;
     }
     engine::plan_campaign(app, &campaign).await?;
     Ok(campaign)
@@ -506,18 +485,9 @@ pub async fn reject(
     let version = campaign.version;
     campaign.rejection_reason = Some(reason.to_string());
     let campaign = save(app, campaign, version).await?;
-    notify_creator(
-        app,
-        &campaign,
-        "campaign_rejected",
-        format!("Campaign \"{}\" rejected", campaign.spec.name),
-        format!(
-            "{} rejected your campaign \"{}\": {reason}. Edit it and submit it again.",
-            display_name(&actor.user),
-            campaign.spec.name
-        ),
-    )
-    .await?;
+    let by = display_name(&actor.user);
+    let notice = Notice::Rejected { campaign: &campaign.spec.name, by: &by, reason };
+    notify_creator(app, &campaign, "campaign_rejected", &notice).await?;
     Ok(campaign)
 }
 
@@ -554,18 +524,14 @@ fn display_name(user: &User) -> String {
 
 async fn notify_submission(app: &App, actor: &Actor, campaign: &Campaign, kind: &str) -> ServiceResult<()> {
     let changed = kind == "campaign_changed";
-    let title = if changed {
-        format!("Campaign \"{}\" changed: approval needed again", campaign.spec.name)
+    let by = display_name(&actor.user);
+    let name = campaign.spec.name.as_str();
+    let notice = if changed {
+        Notice::Changed { campaign: name, by: &by }
     } else {
-        format!("Campaign \"{}\" submitted for approval", campaign.spec.name)
+        Notice::Submitted { campaign: name, by: &by }
     };
-    let body = format!(
-        "{} {} the campaign \"{}\". It waits for an approver; it sends nothing until it is approved.",
-        display_name(&actor.user),
-        if changed { "changed" } else { "submitted" },
-        campaign.spec.name
-    );
-    notify_creator(app, campaign, kind, title.clone(), body.clone()).await?;
+    notify_creator(app, campaign, kind, &notice).await?;
     // Approvers see what waits for them in their console.
     let approvers = app.store.list_users(&campaign.account_id).await?;
     let may_approve = |u: &&User| {
@@ -573,21 +539,24 @@ async fn notify_submission(app: &App, actor: &Actor, campaign: &Campaign, kind: 
             && u.id != campaign.created_by
             && u.account_id.as_deref().is_some_and(|account_id| may_see(u, account_id, campaign))
     };
+    let request = Notice::ApprovalRequested { campaign: name, by: &by, changed };
     for approver in approvers.iter().filter(may_approve) {
-        let body = format!("{body} Review it and approve or reject it.");
-        add_notification(app, campaign, &approver.id, "approval_requested", title.clone(), body).await?;
+        add_notification(app, campaign, approver, "approval_requested", &request).await?;
     }
     Ok(())
 }
 
-async fn notify_creator(app: &App, campaign: &Campaign, kind: &str, title: String, body: String) -> ServiceResult<()> {
-    add_notification(app, campaign, &campaign.created_by, kind, title.clone(), body.clone()).await?;
-    if let Some(user) = app.store.get_user(&campaign.created_by).await?
-        && user.email_notifications
+/// The creator's console notification, and an e-mail when they want them, in their language.
+async fn notify_creator(app: &App, campaign: &Campaign, kind: &str, notice: &Notice<'_>) -> ServiceResult<()> {
+    let Some(user) = app.store.get_user(&campaign.created_by).await? else {
+        return Ok(());
+    };
+    let written = add_notification(app, campaign, &user, kind, notice).await?;
+    if user.email_notifications
         && let Some(email) = user.email.as_deref()
     {
         // A mail failure must not undo the life-cycle change; it is logged (without the address).
-        if let Err(e) = app.mailer.send_email(email, &title, &body).await {
+        if let Err(e) = app.mailer.send_email(email, &written.title, &written.body).await {
             tracing::warn!(campaign_id = %campaign.id, error = %e, "notification e-mail not sent");
         }
     }
@@ -597,24 +566,24 @@ async fn notify_creator(app: &App, campaign: &Campaign, kind: &str, title: Strin
 async fn add_notification(
     app: &App,
     campaign: &Campaign,
-    user_id: &str,
+    user: &User,
     kind: &str,
-    title: String,
-    body: String,
-) -> ServiceResult<()> {
+    notice: &Notice<'_>,
+) -> ServiceResult<Written> {
     let now = app.clock.now();
-    let id = format!("ntf_{}_{}_{}_{}", campaign.id, kind, campaign.version, user_id);
+    let written = notice.write(user.language);
+    let id = format!("ntf_{}_{}_{}_{}", campaign.id, kind, campaign.version, user.id);
     let notification = Notification {
         id,
         account_id: campaign.account_id.clone(),
-        user_id: user_id.to_string(),
+        user_id: user.id.clone(),
         at: now,
         kind: kind.to_string(),
         campaign_id: campaign.id.clone(),
-        title,
-        body,
+        title: written.title.clone(),
+        body: written.body.clone(),
         read: false,
     };
     app.store.add_notification(&notification).await?;
-    Ok(())
+    Ok(written)
 }

@@ -246,9 +246,11 @@ async fn load(app: &App, message: &Message) -> EngineResult<Option<Loaded>> {
     let Some(chatbot) = app.store.get_chatbot(&campaign.spec.chatbot_id).await? else {
         return Ok(None);
     };
-    let Some(record) = app.store.get_reservation(&message.property_id, &message.reservation_id).await? else {
+    let Some(mut record) = app.store.get_reservation(&message.property_id, &message.reservation_id).await? else {
         return Ok(None);
     };
+    // Conditions read the operators' custom fields over the PMS's (this copy is never stored).
+    record.reservation = record.effective_reservation();
     // Neighbour and history reads only when a condition needs them (they are queries).
     let needs = |f: fn(&MessageCondition) -> bool| campaign.spec.message_conditions.iter().any(f);
     let guest = &record.reservation.guest;
@@ -332,12 +334,21 @@ async fn dispatch_due(app: &App, message: Message, loaded: &Loaded, now: DateTim
             }
             updated.transition(now, MessageState::Pending, Some(reason));
         }
+        DueDecision::HoldForQuietHours(until) => hold_for_quiet_hours(&mut updated, until, now),
         DueDecision::Skip(reason) => updated.transition(now, MessageState::Skipped, Some(reason)),
         DueDecision::Expire => updated.transition(now, MessageState::Expired, Some(planner::REASON_EXPIRED.into())),
         DueDecision::Cancel(reason) => updated.transition(now, MessageState::Canceled, Some(reason)),
         DueDecision::Send(rendered) => return send(app, message, loaded, rendered, now).await,
     }
     write(app, &mut updated, message.version).await.map(|_| ())
+}
+
+/// Hold an open (or fallback-waiting) message until the property's quiet hours end; its expiry
+/// keeps counting from the planned due moment.
+fn hold_for_quiet_hours(message: &mut Message, until: DateTime<Utc>, now: DateTime<Utc>) {
+    message.held_from.get_or_insert(message.due_at);
+    message.due_at = until;
+    message.transition(now, MessageState::Scheduled, Some(planner::REASON_QUIET_HOURS.into()));
 }
 
 /// Conditional write of a changed message; `false` when another worker changed it first.
@@ -559,6 +570,13 @@ async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: Da
         return Ok(());
     };
     let mut updated = message.clone();
+    if let Some(until) = planner::quiet_hours_end(&loaded.campaign, &loaded.property, now) {
+        // Scheduled again, the message goes out as the fallback when the quiet hours end (the
+        // due-time decision sends a message whose primary failed on its fallback channel).
+        hold_for_quiet_hours(&mut updated, until, now);
+        write(app, &mut updated, message.version).await?;
+        return Ok(());
+    }
     if app.store.is_opted_out(fallback, phone).await? {
         // The message stays failed for the primary's reason; the timeline says why no fallback.
         updated.timeline.push(relais_domain::TimelineEntry {

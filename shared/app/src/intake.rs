@@ -2,6 +2,8 @@
 //! reservation with its status transitions, and emit `ReservationChanged` once per real change.
 //! One handler for every host (API Gateway Lambda, local runner, simulator).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use relais_domain::intake::{
     MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_reservation, parse_canonical, verify_signature,
@@ -241,6 +243,8 @@ pub async fn ingest(
                     reservation: reservation.clone(),
                     version: 1,
                     event_ids: Vec::new(),
+                    operator_custom_fields: BTreeMap::new(),
+                    events: Vec::new(),
                 };
                 remember_event(&mut record.event_ids, event_id);
                 (record, None)

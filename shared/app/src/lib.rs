@@ -12,6 +12,7 @@ pub mod engine;
 pub mod intake;
 pub mod local;
 pub mod ports;
+pub mod reservations;
 pub mod simulate;
 /// The contract suite every `Store` keeps (tests; `contract` feature for adapter crates).
 #[cfg(any(test, feature = "contract"))]

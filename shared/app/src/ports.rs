@@ -2,6 +2,8 @@
 //! live in [`crate::embedded`]; AWS ones (DynamoDB, SQS, EventBridge, SES) and the real channel
 //! providers (WhatsApp Cloud API, Twilio) live in their own crates under `functions/`.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{Account, Campaign, Channel, Chatbot, Message, Property, Reservation, Transition, User};
@@ -37,6 +39,36 @@ pub struct ReservationRecord {
     /// between storing and publishing is repaired by the PMS's retry).
     #[serde(default)]
     pub unpublished: Option<ReservationChanged>,
+    /// Yes/no fields set by operators (`PATCH /reservations/{id}/custom-fields`), kept apart
+    /// from the PMS's `custom_fields` (a PMS update never overwrites them) and winning over them
+    /// for the same key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operator_custom_fields: BTreeMap<String, bool>,
+    /// What happened to the reservation besides its messages: operator changes, button taps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<ReservationEvent>,
+}
+
+impl ReservationRecord {
+    /// The reservation as conditions read it: the PMS's data with the operators' custom fields
+    /// over the PMS's own.
+    pub fn effective_reservation(&self) -> Reservation {
+        let mut reservation = self.reservation.clone();
+        reservation.custom_fields.extend(self.operator_custom_fields.iter().map(|(k, v)| (k.clone(), *v)));
+        reservation
+    }
+}
+
+/// An entry of a reservation's timeline that is not a message state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReservationEvent {
+    /// An operator set (`Some`) or removed (`None`, back to the PMS's value) a custom field.
+    CustomField { at: DateTime<Utc>, by: String, key: String, value: Option<bool> },
+    /// A guest tapped an FAQ button; its answer was sent once.
+    FaqAnswered { at: DateTime<Utc>, campaign_id: String, message_id: String, faq_id: String, language: String },
+    /// A guest tapped a flow button; `GuestChoseFlow` was published for the chatbot platform.
+    FlowChosen { at: DateTime<Utc>, campaign_id: String, message_id: String, flow_id: String },
 }
 
 /// A console notification for a user (SPEC 2.4).

@@ -225,6 +225,15 @@ pub async fn apply_event(
                 .await
                 .map_err(|e| json!(e.to_string()))?;
         }
+        EventKind::CustomFields(change) => {
+            let actor = Actor::load(app, &change.by).await.map_err(|e| json!(e.to_string()))?;
+            crate::reservations::set_custom_fields(app, &actor, &change.reservation_id, None, &change.fields)
+                .await
+                .map_err(|e| match e {
+                    ServiceError::Invalid(errors) => json!(errors),
+                    other => json!(other.to_string()),
+                })?;
+        }
         EventKind::CampaignAction(action) => {
             let default_actor = match action.action {
                 CampaignAction::Approve | CampaignAction::Reject => None,

@@ -59,13 +59,14 @@ pub fn account(id: &str) -> Account {
 
 pub fn user(id: &str, account_id: &str) -> User {
     from_json(json!({"id": id, "account_id": account_id, "role": "editor", "email": "ed@example.com",
-                     "email_notifications": true}))
+                     "email_notifications": true, "language": "fr"}))
 }
 
 pub fn property(id: &str, account_id: &str) -> Property {
     from_json(json!({"id": id, "account_id": account_id, "name": "Casa Azul Lisboa", "time_zone": "Europe/Lisbon",
                      "check_in_time": "15:00", "check_out_time": "11:00", "pms": "mews", "webhook_secret": "s3cret",
-                     "units": [{"id": "101", "name": "Room 101"}, {"id": "102"}]}))
+                     "units": [{"id": "101", "name": "Room 101"}, {"id": "102"}],
+                     "default_guest_language": "pt-PT", "quiet_hours": {"start": "21:00", "end": "08:00"}}))
 }
 
 pub fn chatbot(id: &str, account_id: &str, property_id: &str) -> Chatbot {
@@ -126,6 +127,14 @@ pub fn record(reservation: Reservation, version: u64) -> ReservationRecord {
         }),
         reservation,
         version,
+        // Stored apart from the PMS's data: every backend keeps them through later PMS updates.
+        operator_custom_fields: std::collections::BTreeMap::from([("vip".to_string(), true)]),
+        events: vec![crate::ports::ReservationEvent::CustomField {
+            at: chrono::DateTime::<chrono::Utc>::from_timestamp(1_780_000_000, 0).unwrap_or_default(),
+            by: "u-ed".into(),
+            key: "vip".into(),
+            value: Some(true),
+        }],
     }
 }
 

@@ -129,6 +129,7 @@ async fn runtime(
             name: None,
             email: None,
             email_notifications: false,
+            language: Default::default(),
             property_ids: None,
             chatbot_ids: None,
         };

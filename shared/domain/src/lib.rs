@@ -7,6 +7,7 @@ pub mod conditions;
 pub mod intake;
 pub mod language;
 pub mod model;
+pub mod notices;
 pub mod planner;
 pub mod scenario;
 pub mod sms;

@@ -59,12 +59,37 @@ pub struct User {
     pub email: Option<String>,
     #[serde(default)]
     pub email_notifications: bool,
+    /// The console's default language and that of the notifications and e-mails the user gets.
+    #[serde(default)]
+    pub language: UserLanguage,
     /// Properties this user may see and use; `None` means every property of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property_ids: Option<Vec<Id>>,
     /// Chatbots this user may see and use; `None` means every chatbot of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chatbot_ids: Option<Vec<Id>>,
+}
+
+/// A user's language (the console's and the notifications').
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserLanguage {
+    #[default]
+    En,
+    Fr,
+}
+
+impl UserLanguage {
+    pub const ALL: [UserLanguage; 2] = [UserLanguage::En, UserLanguage::Fr];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserLanguage::En => "en",
+            UserLanguage::Fr => "fr",
+        }
+    }
+    pub fn parse(tag: &str) -> Option<UserLanguage> {
+        UserLanguage::ALL.into_iter().find(|l| l.as_str() == tag)
+    }
 }
 
 impl User {
@@ -120,6 +145,46 @@ pub struct Property {
     pub units: Vec<Unit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pms_credentials: Option<PmsCredentials>,
+    /// Language of guests whose reservation has none (BCP 47); English when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_guest_language: Option<String>,
+    /// Hours in which guests are not messaged (property-local); none when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// Property-local hours in which no message goes out, e.g. 21:00 to 08:00 (may cross midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub start: LocalTime,
+    pub end: LocalTime,
+}
+
+impl QuietHours {
+    pub const EMPTY_MESSAGE: &'static str = "quiet hours must end at another time than they start";
+
+    /// A window that starts and ends at the same time is no window (refused when saved).
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// When the quiet hours `now` falls in end (property-local, `tz`); `None` outside them.
+    pub fn end_if_inside(&self, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = crate::time::local_datetime(tz, now);
+        let (today, time) = (local.date(), local.time());
+        let (start, end) = (self.start.naive(), self.end.naive());
+        let end_date = if start < end {
+            (start <= time && time < end).then_some(today)?
+        } else if time >= start {
+            today.succ_opt()?
+        } else if time < end {
+            today
+        } else {
+            return None;
+        };
+        Some(crate::time::local_to_utc(tz, end_date, end))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -815,6 +880,26 @@ pub struct CampaignSpec {
     pub reservation_conditions: Vec<ReservationCondition>,
     #[serde(default)]
     pub message_conditions: Vec<MessageCondition>,
+    /// Whether the property's quiet hours hold this campaign's messages back (left out when
+    /// `respect`, the default, so that a body round-trips as written).
+    #[serde(default, skip_serializing_if = "QuietHoursPolicy::is_default")]
+    pub quiet_hours: QuietHoursPolicy,
+}
+
+/// A campaign's stance on the property's quiet hours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuietHoursPolicy {
+    /// A message due inside them is sent when they end.
+    #[default]
+    Respect,
+    Ignore,
+}
+
+impl QuietHoursPolicy {
+    pub fn is_default(&self) -> bool {
+        *self == QuietHoursPolicy::Respect
+    }
 }
 
 impl CampaignSpec {
@@ -981,6 +1066,10 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor_date: Option<NaiveDate>,
     pub due_at: DateTime<Utc>,
+    /// The due moment the planner set, when the dispatcher held the message later (quiet
+    /// hours): expiry and the planner's comparisons count from it, not from the hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_from: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
     pub state: MessageState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1008,6 +1097,11 @@ impl Message {
             Occurrence::Transition { seq } => format!("t{seq}"),
         };
         format!("{campaign_id}~{property_id}~{reservation_id}~{occ}")
+    }
+
+    /// The due moment as planned (before any hold for quiet hours).
+    pub fn planned_due_at(&self) -> DateTime<Utc> {
+        self.held_from.unwrap_or(self.due_at)
     }
 
     /// Move to `state` at `at` with `reason`, keeping the timeline.

@@ -7,7 +7,7 @@ use crate::conditions::{ConditionContext, failing_reservation_condition, first_f
 use crate::language::choose_language;
 use crate::model::{
     Anchor, Campaign, CampaignStatus, Channel, Chatbot, DayOfWeek, Message, MessageState, Occurrence, Property,
-    RelativeAnchor, Reservation, ReservationStatus, Transition, Trigger,
+    QuietHoursPolicy, RelativeAnchor, Reservation, ReservationStatus, Transition, Trigger,
 };
 use crate::template::{Template, variables_for};
 use crate::time::{local_date, local_datetime, local_to_utc};
@@ -140,6 +140,7 @@ fn new_message(
         occurrence,
         anchor_date,
         due_at,
+        held_from: None,
         expires_at: expiry(campaign, property, reservation, due_at),
         state: MessageState::Scheduled,
         reason: None,
@@ -190,7 +191,7 @@ pub fn plan(
         })
         .collect();
     for m in existing.iter().filter(|m| m.state.is_open() && !touched.contains(&m.id)) {
-        let expires_at = expiry(campaign, property, view.reservation, m.due_at);
+        let expires_at = expiry(campaign, property, view.reservation, m.planned_due_at());
         if expires_at != m.expires_at {
             let mut message = m.clone();
             message.expires_at = expires_at;
@@ -219,14 +220,8 @@ fn plan_schedule(
         // Out of the audience. A cancellation is handled by the cancellation rule; any other
         // status change voids a scheduled message (the reservation will not be in the audience).
         return match open {
-            Some(m) if reservation.status != ReservationStatus::Canceled && m.state == MessageState::Scheduled => {
-                let mut message = m.clone();
-                message.transition(
-                    now,
-                    MessageState::Canceled,
-                    Some(format!("status_changed:{}", reservation.status.as_str())),
-                );
-                vec![PlanAction::Update { expected_version: m.version, message }]
+            Some(m) if reservation.status != ReservationStatus::Canceled => {
+                vec![PlanAction::Update { expected_version: m.version, message: left(m, reservation, now) }]
             }
             _ => Vec::new(),
         };
@@ -256,6 +251,7 @@ fn plan_schedule(
                 Some(due) => {
                     message.anchor_date = Some(current_anchor);
                     message.due_at = due;
+                    message.held_from = None;
                     message.expires_at = expiry(campaign, property, reservation, due);
                     message.transition(now, MessageState::Scheduled, Some("rescheduled:anchor_moved".into()));
                 }
@@ -264,7 +260,13 @@ fn plan_schedule(
             vec![PlanAction::Update { expected_version: m.version, message }]
         }
         None if decided_for_anchor => Vec::new(),
-        None => match first_slot_on(campaign, property, send_date, now) {
+        None => match first_slot_on(campaign, property, send_date, now).or_else(|| {
+            // Held (pending) at its slot, then voided when the reservation left the audience:
+            // back in it, the message is due again at once.
+            latest_voided(existing)
+                .filter(|v| v.anchor_date == Some(current_anchor) && voided_by_leaving(v) && was_held(v))
+                .map(|v| v.due_at)
+        }) {
             Some(due) => {
                 if let Some(voided) = latest_voided(existing) {
                     let message = revive(voided, campaign, property, reservation, Some(current_anchor), due, now);
@@ -346,8 +348,11 @@ fn plan_relative(
     let in_period = campaign.spec.period.contains(local_date(property.time_zone, due));
     let latest = existing.iter().max_by_key(|m| occurrence_number(m));
     match latest {
+        Some(m) if m.state.is_open() && left_audience(campaign, view) => {
+            vec![PlanAction::Update { expected_version: m.version, message: left(m, reservation, now) }]
+        }
         Some(m) if m.state.is_open() => {
-            if m.due_at == due {
+            if m.planned_due_at() == due {
                 return Vec::new();
             }
             let mut message = m.clone();
@@ -357,6 +362,7 @@ fn plan_relative(
             }
             // Dates changed: the due time follows the anchor.
             message.due_at = due;
+            message.held_from = None;
             message.expires_at = expiry(campaign, property, reservation, due);
             message.transition(now, MessageState::Scheduled, Some("rescheduled:anchor_moved".into()));
             vec![PlanAction::Update { expected_version: m.version, message }]
@@ -365,6 +371,10 @@ fn plan_relative(
         // reinstated, campaign changed) and the reservation is live.
         Some(m) if m.state != MessageState::Canceled => Vec::new(),
         _ if reservation.status == ReservationStatus::Canceled || !in_period => Vec::new(),
+        // Out of the audience since the message was voided for it: it comes back when the
+        // reservation is in the audience again.
+        Some(m) if voided_by_leaving(m) && !in_audience(campaign, reservation) => Vec::new(),
+        None if before_activation(campaign, view, due) => Vec::new(),
         _ => {
             let voided = latest.filter(|m| is_voided(m));
             let mut message = match voided {
@@ -402,6 +412,69 @@ fn is_voided(message: &Message) -> bool {
     message.state == MessageState::Canceled && message.attempts.is_empty()
 }
 
+/// Reason prefix of a message voided because its reservation left the campaign's audience.
+pub const REASON_STATUS_CHANGED: &str = "status_changed:";
+
+/// Whether the reservation is in the campaign's audience now (`schedule`: the target status;
+/// `relative`: one of the target statuses; `status_change`: every transition has its message).
+pub fn in_audience(campaign: &Campaign, reservation: &Reservation) -> bool {
+    match &campaign.spec.trigger {
+        Trigger::Schedule { .. } => campaign.spec.target.status == Some(reservation.status),
+        Trigger::Relative { .. } => campaign.spec.target.relative_statuses().contains(&reservation.status),
+        Trigger::StatusChange => true,
+    }
+}
+
+/// Whether the reservation has left the campaign's audience (a cancellation is not "leaving":
+/// it has its own rule). A `schedule` message exists only for reservations that were in the
+/// audience; a `relative` one may be attached before the reservation enters it (e.g. target
+/// `checked_in`, attached at confirmation), so only a change of status out of a targeted one
+/// counts as leaving.
+pub fn left_audience(campaign: &Campaign, view: &ReservationView) -> bool {
+    let reservation = view.reservation;
+    if reservation.status == ReservationStatus::Canceled || in_audience(campaign, reservation) {
+        return false;
+    }
+    match &campaign.spec.trigger {
+        Trigger::Schedule { .. } => true,
+        Trigger::Relative { .. } => view.transitions.last().is_some_and(|t| {
+            t.to == reservation.status
+                && t.from.is_some_and(|from| campaign.spec.target.relative_statuses().contains(&from))
+        }),
+        Trigger::StatusChange => false,
+    }
+}
+
+/// The reason a message is voided with when its reservation leaves the audience.
+pub fn reason_left_audience(reservation: &Reservation) -> String {
+    format!("{REASON_STATUS_CHANGED}{}", reservation.status.as_str())
+}
+
+fn left(message: &Message, reservation: &Reservation, now: DateTime<Utc>) -> Message {
+    let mut message = message.clone();
+    message.transition(now, MessageState::Canceled, Some(reason_left_audience(reservation)));
+    message
+}
+
+fn voided_by_leaving(message: &Message) -> bool {
+    is_voided(message) && message.reason.as_deref().is_some_and(|r| r.starts_with(REASON_STATUS_CHANGED))
+}
+
+/// Whether the message had come due and was held (pending) just before its last change.
+fn was_held(message: &Message) -> bool {
+    message.timeline.iter().rev().nth(1).is_some_and(|t| t.state == MessageState::Pending)
+}
+
+/// Activation: a campaign applies to what happens while it is active. A moment that lay before
+/// the campaign became active creates no message for a reservation received before that; "already
+/// passed: due at once" is for reservations confirmed (or first received) while it is active.
+fn before_activation(campaign: &Campaign, view: &ReservationView, due: DateTime<Utc>) -> bool {
+    match (campaign.activated_at, view.confirmed_at) {
+        (Some(activated_at), Some(confirmed_at)) => due < activated_at && confirmed_at < activated_at,
+        _ => false,
+    }
+}
+
 /// The latest voided message of a campaign for a reservation.
 fn latest_voided(existing: &[Message]) -> Option<&Message> {
     existing.iter().filter(|m| is_voided(m)).max_by_key(|m| occurrence_number(m))
@@ -431,6 +504,7 @@ fn revive(
     let mut message = voided.clone();
     message.anchor_date = anchor_date;
     message.due_at = due;
+    message.held_from = None;
     message.expires_at = expiry(campaign, property, reservation, due);
     message.retries = 0;
     message.transition(now, MessageState::Scheduled, Some(REASON_REINSTATED.into()));
@@ -493,6 +567,9 @@ pub enum DueDecision {
     Nothing,
     /// Keep it open but move its due time (a later slot the same day).
     Reschedule(DateTime<Utc>),
+    /// Keep it open and send it at this instant, the end of the property's quiet hours; its
+    /// expiry still counts from its planned due moment.
+    HoldForQuietHours(DateTime<Utc>),
     Pending(String),
     Skip(String),
     Expire,
@@ -509,7 +586,7 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
     if !message.state.is_open() || message.due_at > now {
         return DueDecision::Nothing;
     }
-    if has_expired(expiry(campaign, property, reservation, message.due_at), now) {
+    if has_expired(expiry(campaign, property, reservation, message.planned_due_at()), now) {
         return DueDecision::Expire;
     }
     if reservation.status == ReservationStatus::Canceled && !campaign.spec.targets_canceled() {
@@ -538,6 +615,10 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
             return DueDecision::Nothing;
         }
     }
+    // Audience at send time: never sent while the reservation is out of it.
+    if left_audience(campaign, &ctx.view) {
+        return DueDecision::Cancel(reason_left_audience(reservation));
+    }
     match &campaign.spec.trigger {
         Trigger::Schedule { .. } => {
             if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, reservation) {
@@ -545,7 +626,8 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
             }
         }
         Trigger::Relative { .. } => {
-            if !campaign.spec.target.relative_statuses().contains(&reservation.status) {
+            // Attached before the reservation entered the audience: it waits for it.
+            if !in_audience(campaign, reservation) {
                 return DueDecision::Pending(format!("status_not_targeted:{}", reservation.status.as_str()));
             }
         }
@@ -581,12 +663,38 @@ pub fn decide_due(ctx: &DueContext) -> DueDecision {
         }
     };
     match render(campaign, property, reservation, channel, phone) {
-        Ok(mut rendered) => {
-            rendered.reason = reason;
-            DueDecision::Send(rendered)
-        }
+        Ok(mut rendered) => match quiet_hours_end(campaign, property, now) {
+            Some(end) => DueDecision::HoldForQuietHours(end),
+            None => {
+                rendered.reason = reason;
+                DueDecision::Send(rendered)
+            }
+        },
         Err(missing) => DueDecision::Pending(format!("missing_variable:{missing}")),
     }
+}
+
+/// Timeline reason of a message held until the property's quiet hours end.
+pub const REASON_QUIET_HOURS: &str = "rescheduled:quiet_hours";
+
+/// Quiet hours: when `now` is inside the property's quiet hours and the campaign respects
+/// them, the instant they end (a message, its SMS fallback included, goes out then).
+pub fn quiet_hours_end(campaign: &Campaign, property: &Property, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if campaign.spec.quiet_hours == QuietHoursPolicy::Ignore {
+        return None;
+    }
+    property.quiet_hours?.end_if_inside(property.time_zone, now)
+}
+
+/// The guest's language: the reservation's, else the property's default (else English, which
+/// [`choose_language`] falls back to).
+pub fn guest_language<'a>(property: &'a Property, reservation: &'a Reservation) -> Option<&'a str> {
+    reservation
+        .guest
+        .language
+        .as_deref()
+        .filter(|l| !l.trim().is_empty())
+        .or(property.default_guest_language.as_deref())
 }
 
 /// Render a campaign's content for a reservation on one channel, in the guest's language.
@@ -599,7 +707,7 @@ pub fn render(
     to: &str,
 ) -> Result<Rendered, String> {
     let language =
-        choose_language(reservation.guest.language.as_deref(), campaign.spec.messages.keys().map(String::as_str));
+        choose_language(guest_language(property, reservation), campaign.spec.messages.keys().map(String::as_str));
     let content = campaign
         .spec
         .messages

@@ -28,6 +28,8 @@ fn property(tz: &str) -> Property {
         previous_webhook_secret: None,
         units: vec![],
         pms_credentials: None,
+        default_guest_language: None,
+        quiet_hours: None,
     }
 }
 
@@ -84,6 +86,7 @@ fn campaign(trigger: Trigger, target: Target) -> Campaign {
             messages,
             reservation_conditions: vec![],
             message_conditions: vec![],
+            quiet_hours: QuietHoursPolicy::Respect,
         },
     }
 }
@@ -469,4 +472,172 @@ fn after_the_primary_failed_the_message_goes_as_the_fallback() {
         decide(&c, &r, &m, utc(2026, 6, 7, 11, 0), &|ch| ch == Channel::Sms),
         DueDecision::Skip("opted_out".into())
     );
+}
+
+#[test]
+fn activation_plans_only_moments_at_or_after_it_for_reservations_received_before() {
+    // "1 day after confirmation", approved on June 5; bookings confirmed June 1 and June 4.
+    let mut c = relative(RelativeAnchor::Confirmation, 1, None);
+    c.activated_at = Some(utc(2026, 6, 5, 0, 0));
+    let p = property("UTC");
+    let r = reservation(date(2026, 6, 20), date(2026, 6, 23));
+    let activation = utc(2026, 6, 5, 0, 0);
+    // Due June 2, before activation: no message at all.
+    assert!(plan(&c, &p, &view(&r, &[], Some(utc(2026, 6, 1, 9, 0))), &[], activation).is_empty());
+    // Due June 5 09:00, after activation: planned as usual.
+    let m = created(plan(&c, &p, &view(&r, &[], Some(utc(2026, 6, 4, 9, 0))), &[], activation));
+    assert_eq!(m.due_at, utc(2026, 6, 5, 9, 0));
+    // Confirmed while active with the moment already passed: due at once.
+    let c = relative(RelativeAnchor::CheckIn, -10, None);
+    let m = created(plan(&c, &p, &view(&r, &[], Some(utc(2026, 6, 15, 9, 0))), &[], utc(2026, 6, 15, 9, 0)));
+    assert!(m.due_at < utc(2026, 6, 15, 9, 0));
+    assert_eq!(m.state, MessageState::Scheduled);
+}
+
+#[test]
+fn status_change_reacts_only_to_transitions_after_activation() {
+    let mut c =
+        campaign(Trigger::StatusChange, Target { status: Some(ReservationStatus::CheckedIn), ..Target::default() });
+    c.activated_at = Some(utc(2026, 6, 5, 0, 0));
+    let mut r = reservation(date(2026, 6, 4), date(2026, 6, 8));
+    r.status = ReservationStatus::CheckedIn;
+    let before = [Transition { seq: 1, from: None, to: ReservationStatus::CheckedIn, at: utc(2026, 6, 4, 15, 0) }];
+    assert!(plan(&c, &property("UTC"), &view(&r, &before, None), &[], utc(2026, 6, 5, 0, 0)).is_empty());
+}
+
+#[test]
+fn a_held_message_is_canceled_when_the_reservation_leaves_the_audience_and_comes_back() {
+    // "Confirmed, 3 days before check-in, only when the ETA is known".
+    let never = |_: Channel| false;
+    let mut c = schedule(vec![10], Anchor::CheckIn, -3);
+    c.spec.message_conditions = vec![MessageCondition::EtaProvided { value: true }];
+    let p = property("UTC");
+    let mut r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let m = created(plan(&c, &p, &view(&r, &[], None), &[], utc(2026, 6, 1, 9, 0)));
+    let due = utc(2026, 6, 7, 10, 0);
+    assert_eq!(decide(&c, &r, &m, due, &never), DueDecision::Pending("conditions_not_met:eta_provided".into()));
+    let mut held = m.clone();
+    held.transition(due, MessageState::Pending, Some("conditions_not_met:eta_provided".into()));
+    // Checked in, then the ETA arrives: never sent to a checked-in guest.
+    r.status = ReservationStatus::CheckedIn;
+    r.eta = Some("16:00".parse().unwrap());
+    assert_eq!(
+        decide(&c, &r, &held, utc(2026, 6, 8, 9, 0), &never),
+        DueDecision::Cancel("status_changed:checked_in".into())
+    );
+    let canceled = updated(plan(&c, &p, &view(&r, &[], None), std::slice::from_ref(&held), utc(2026, 6, 8, 9, 0)));
+    assert_eq!(canceled.state, MessageState::Canceled);
+    assert_eq!(canceled.reason.as_deref(), Some("status_changed:checked_in"));
+    // Back to confirmed while it can still be sent: the same message, due at once.
+    r.status = ReservationStatus::Confirmed;
+    let back = updated(plan(&c, &p, &view(&r, &[], None), std::slice::from_ref(&canceled), utc(2026, 6, 8, 10, 0)));
+    assert_eq!(back.id, m.id);
+    assert_eq!(back.state, MessageState::Scheduled);
+    assert_eq!(back.due_at, due);
+}
+
+#[test]
+fn a_relative_message_leaves_with_its_reservation_but_waits_for_one_not_yet_in_the_audience() {
+    let never = |_: Channel| false;
+    let c = relative(RelativeAnchor::CheckIn, 1, Some("10:00")); // default statuses: confirmed, checked_in
+    let p = property("UTC");
+    let mut r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let confirmed = Some(utc(2026, 6, 1, 9, 0));
+    let m = created(plan(&c, &p, &view(&r, &[], confirmed), &[], utc(2026, 6, 1, 9, 0)));
+    r.status = ReservationStatus::CheckedOut;
+    let left = [Transition {
+        seq: 2,
+        from: Some(ReservationStatus::Confirmed),
+        to: ReservationStatus::CheckedOut,
+        at: utc(2026, 6, 10, 9, 0),
+    }];
+    let canceled = updated(plan(&c, &p, &view(&r, &left, confirmed), std::slice::from_ref(&m), utc(2026, 6, 10, 9, 0)));
+    assert_eq!(canceled.reason.as_deref(), Some("status_changed:checked_out"));
+    // Target `checked_in` only, the reservation still confirmed: it waits (pending), not canceled.
+    let mut c = relative(RelativeAnchor::CheckIn, 0, Some("17:00"));
+    c.spec.target.statuses = Some(vec![ReservationStatus::CheckedIn]);
+    let r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let first = [Transition { seq: 1, from: None, to: ReservationStatus::Confirmed, at: utc(2026, 6, 1, 9, 0) }];
+    let m = created(plan(&c, &p, &view(&r, &first, confirmed), &[], utc(2026, 6, 1, 9, 0)));
+    assert!(plan(&c, &p, &view(&r, &first, confirmed), std::slice::from_ref(&m), utc(2026, 6, 2, 9, 0)).is_empty());
+    assert_eq!(
+        decide(&c, &r, &m, utc(2026, 6, 10, 17, 0), &never),
+        DueDecision::Pending("status_not_targeted:confirmed".into())
+    );
+}
+
+#[test]
+fn quiet_hours_hold_a_due_message_until_they_end_unless_the_campaign_ignores_them() {
+    let never = |_: Channel| false;
+    let mut c = schedule(vec![22], Anchor::CheckIn, -3);
+    let r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let m = created(plan(&c, &property("UTC"), &view(&r, &[], None), &[], utc(2026, 6, 1, 9, 0)));
+    let quiet = QuietHours { start: "21:00".parse().unwrap(), end: "08:00".parse().unwrap() };
+    let mut p = property("UTC");
+    p.quiet_hours = Some(quiet);
+    let bot = chatbot();
+    let due = utc(2026, 6, 7, 22, 0);
+    let decide_at = |c: &Campaign, p: &Property, now| {
+        decide_due(&DueContext {
+            campaign: c,
+            property: p,
+            chatbot: &bot,
+            view: view(&r, &[], None),
+            conditions: crate::conditions::ConditionContext {
+                reservation: &r,
+                property: p,
+                guest_history: &[],
+                unit_reservations: &[],
+            },
+            message: &m,
+            opted_out: &never,
+            now,
+        })
+    };
+    // Crossing midnight: 22:00 is held to 08:00 the next morning.
+    assert_eq!(decide_at(&c, &p, due), DueDecision::HoldForQuietHours(utc(2026, 6, 8, 8, 0)));
+    // After midnight, to 08:00 the same day; at 08:00 it goes.
+    assert_eq!(decide_at(&c, &p, utc(2026, 6, 8, 3, 0)), DueDecision::HoldForQuietHours(utc(2026, 6, 8, 8, 0)));
+    assert!(matches!(decide_at(&c, &p, utc(2026, 6, 8, 8, 0)), DueDecision::Send(_)));
+    // A window inside one day.
+    p.quiet_hours = Some(QuietHours { start: "12:00".parse().unwrap(), end: "14:00".parse().unwrap() });
+    assert!(matches!(decide_at(&c, &p, due), DueDecision::Send(_)));
+    assert_eq!(decide_at(&c, &p, utc(2026, 6, 8, 13, 59)), DueDecision::HoldForQuietHours(utc(2026, 6, 8, 14, 0)));
+    // Ignored by the campaign; none without property quiet hours.
+    p.quiet_hours = Some(quiet);
+    c.spec.quiet_hours = QuietHoursPolicy::Ignore;
+    assert!(matches!(decide_at(&c, &p, due), DueDecision::Send(_)));
+    c.spec.quiet_hours = QuietHoursPolicy::Respect;
+    assert!(matches!(decide_at(&c, &property("UTC"), due), DueDecision::Send(_)));
+    // Property-local: 21:00-08:00 in Lisbon (UTC+1 in June) is 20:00Z-07:00Z.
+    let mut lisbon = property("Europe/Lisbon");
+    lisbon.quiet_hours = Some(quiet);
+    assert_eq!(quiet.end_if_inside(lisbon.time_zone, utc(2026, 6, 7, 20, 0)), Some(utc(2026, 6, 8, 7, 0)));
+    assert_eq!(quiet.end_if_inside(lisbon.time_zone, utc(2026, 6, 7, 19, 59)), None);
+}
+
+#[test]
+fn a_held_message_still_expires_from_its_planned_due_moment() {
+    let never = |_: Channel| false;
+    let c = schedule(vec![10], Anchor::CheckIn, -3);
+    let r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    let mut m = created(plan(&c, &property("UTC"), &view(&r, &[], None), &[], utc(2026, 6, 1, 9, 0)));
+    // Held past the check-out moment (11:00 on June 13): expired when it comes due.
+    m.held_from = Some(m.due_at);
+    m.due_at = utc(2026, 6, 13, 12, 0);
+    assert_eq!(decide(&c, &r, &m, utc(2026, 6, 13, 12, 0), &never), DueDecision::Expire);
+}
+
+#[test]
+fn the_property_default_guest_language_applies_when_the_guest_has_none() {
+    let c = schedule(vec![10], Anchor::CheckIn, -3);
+    let mut p = property("UTC");
+    p.default_guest_language = Some("pt-PT".into());
+    let mut r = reservation(date(2026, 6, 10), date(2026, 6, 13));
+    r.guest.language = None;
+    assert_eq!(render(&c, &p, &r, Channel::Sms, "+1").unwrap().language, "pt");
+    r.guest.language = Some("de".into()); // the guest's own language wins, English without de content
+    assert_eq!(render(&c, &p, &r, Channel::Sms, "+1").unwrap().language, "en");
+    r.guest.language = None;
+    assert_eq!(render(&c, &property("UTC"), &r, Channel::Sms, "+1").unwrap().language, "en");
 }

@@ -65,6 +65,16 @@ pub enum EventKind {
     ProviderStatus(ProviderStatusEvent),
     GuestReply(GuestReplyEvent),
     CampaignAction(CampaignActionEvent),
+    CustomFields(CustomFieldsEvent),
+}
+
+/// As `PATCH /reservations/{id}/custom-fields` by `by`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomFieldsEvent {
+    pub reservation_id: String,
+    pub by: String,
+    /// Field name -> true, false or null; checked like the API body.
+    pub fields: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

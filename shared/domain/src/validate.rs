@@ -13,6 +13,8 @@ use crate::scenario::Scenario;
 
 mod campaign;
 pub use campaign::MESSAGE_CONDITION_TYPES;
+mod custom_fields;
+pub use custom_fields::{CUSTOM_FIELD_KEY_MAX_CHARS, CUSTOM_FIELDS_MAX_PER_CHANGE, parse_custom_fields};
 mod json;
 mod scenario_file;
 

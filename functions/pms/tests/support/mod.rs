@@ -51,6 +51,8 @@ pub fn property(pms: &str, api_base: Option<String>, values: &[(&str, &str)]) ->
             api_base,
             values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         }),
+        default_guest_language: None,
+        quiet_hours: None,
     }
 }
 

@@ -22,7 +22,9 @@ const CAMPAIGN_FIELDS: &[&str] = &[
     "messages",
     "reservation_conditions",
     "message_conditions",
+    "quiet_hours",
 ];
+const QUIET_HOURS_POLICIES: &[&str] = &["respect", "ignore"];
 const CATEGORIES: &[&str] = &["pre_stay", "arrival", "in_stay", "departure", "other"];
 const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const STATUSES: &[&str] = &["confirmed", "checked_in", "checked_out", "canceled"];
@@ -133,6 +135,9 @@ impl<'a> CampaignWalk<'_, 'a> {
         }
         if let Some(value) = self.c.defaulted("", map, "message_conditions") {
             self.message_conditions(value);
+        }
+        if let Some(value) = self.c.defaulted("", map, "quiet_hours") {
+            self.c.one_of("quiet_hours", value, QUIET_HOURS_POLICIES);
         }
     }
 

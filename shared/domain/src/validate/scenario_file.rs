@@ -10,11 +10,12 @@ use serde_json::{Map, Value};
 
 use super::campaign::{is_e164, is_language_tag};
 use super::json::{Checker, index_path, key_path};
-use super::{FieldError, ValidationContext, campaign, codes};
-use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, Role, User};
+use super::{FieldError, ValidationContext, campaign, codes, parse_custom_fields};
+use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, QuietHours, Role, User};
 use crate::scenario::{
-    CampaignAction, CampaignActionEvent, EventKind, GuestReplyEvent, Outage, PmsWebhookEvent, ProviderStatus,
-    ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent, SimulatedProviders,
+    CampaignAction, CampaignActionEvent, CustomFieldsEvent, EventKind, GuestReplyEvent, Outage, PmsWebhookEvent,
+    ProviderStatus, ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent,
+    SimulatedProviders,
 };
 
 const SCENARIO_FIELDS: &[&str] = &[
@@ -32,7 +33,8 @@ const SCENARIO_FIELDS: &[&str] = &[
     "sweep_outages",
 ];
 const USER_FIELDS: &[&str] =
-    &["id", "account_id", "role", "name", "email", "email_notifications", "property_ids", "chatbot_ids"];
+    &["id", "account_id", "role", "name", "email", "email_notifications", "language", "property_ids", "chatbot_ids"];
+const USER_LANGUAGES: &[&str] = &["en", "fr"];
 const PROPERTY_FIELDS: &[&str] = &[
     "id",
     "account_id",
@@ -45,11 +47,13 @@ const PROPERTY_FIELDS: &[&str] = &[
     "previous_webhook_secret",
     "units",
     "pms_credentials",
+    "default_guest_language",
+    "quiet_hours",
 ];
 const CHATBOT_FIELDS: &[&str] = &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms"];
 /// Fields of a `campaigns[]` entry that belong to the scenario, not to the campaign body.
 const SCENARIO_CAMPAIGN_FIELDS: &[&str] = &["id", "created_by", "approve"];
-const EVENT_KINDS: &[&str] = &["pms_webhook", "provider_status", "guest_reply", "campaign_action"];
+const EVENT_KINDS: &[&str] = &["pms_webhook", "provider_status", "guest_reply", "campaign_action", "custom_fields"];
 const CHANNELS: &[&str] = &["whatsapp", "sms"];
 const ROLES: &[&str] = &["viewer", "editor", "approver", "admin"];
 const PROVIDER_STATUSES: &[&str] = &["sent", "delivered", "read", "failed"];
@@ -296,6 +300,9 @@ impl ScenarioWalk {
         if let Some(value) = self.c.defaulted(path, map, "email_notifications") {
             self.c.boolean(&key_path(path, "email_notifications"), value);
         }
+        if let Some(value) = self.c.defaulted(path, map, "language") {
+            self.c.one_of(&key_path(path, "language"), value, USER_LANGUAGES);
+        }
         let property_ids = self.property_ids.clone();
         if let Some(value) = Checker::optional(map, "property_ids") {
             self.references(&key_path(path, "property_ids"), value, &property_ids, "property");
@@ -346,6 +353,32 @@ impl ScenarioWalk {
         }
         if let Some(value) = Checker::optional(map, "pms_credentials") {
             self.pms_credentials(&field("pms_credentials"), value);
+        }
+        let language_path = field("default_guest_language");
+        if let Some(tag) =
+            Checker::optional(map, "default_guest_language").and_then(|v| self.c.string(&language_path, v))
+            && !is_language_tag(tag)
+        {
+            self.c.error(
+                &language_path,
+                codes::INVALID_VALUE,
+                format!("'{tag}' is not a language tag such as 'en' or 'pt-BR'"),
+            );
+        }
+        if let Some(value) = Checker::optional(map, "quiet_hours") {
+            self.quiet_hours(&field("quiet_hours"), value);
+        }
+    }
+
+    fn quiet_hours(&mut self, path: &str, value: &Value) {
+        let Some(map) = self.c.object(path, value) else { return };
+        self.c.only_fields(path, map, &["start", "end"]);
+        let start = self.c.required(path, map, "start").and_then(|v| self.c.local_time(&key_path(path, "start"), v));
+        let end = self.c.required(path, map, "end").and_then(|v| self.c.local_time(&key_path(path, "end"), v));
+        if let (Some(start), Some(end)) = (start, end)
+            && (QuietHours { start, end }).is_empty()
+        {
+            self.c.error(&key_path(path, "end"), codes::INVALID_VALUE, QuietHours::EMPTY_MESSAGE);
         }
     }
 
@@ -489,6 +522,7 @@ impl ScenarioWalk {
             name: None,
             email: None,
             email_notifications: false,
+            language: Default::default(),
             property_ids: None,
             chatbot_ids: None,
         };
@@ -630,6 +664,7 @@ impl ScenarioWalk {
                 "pms_webhook" => self.pms_webhook(&kind_path, body),
                 "provider_status" => self.provider_status(&kind_path, body),
                 "guest_reply" => self.guest_reply(&kind_path, body),
+                "custom_fields" => self.custom_fields(&kind_path, body),
                 _ => self.campaign_action(&kind_path, body),
             };
         }
@@ -716,6 +751,41 @@ impl ScenarioWalk {
             channel: channel?,
             from: from?.to_string(),
             body: body?.to_string(),
+        }))
+    }
+
+    /// A user id of the scenario, required at `path.key`.
+    fn known_user<'m>(&mut self, path: &str, map: &'m Map<String, Value>, key: &str) -> Option<&'m str> {
+        let user_path = key_path(path, key);
+        let id = self.c.required(path, map, key).and_then(|v| self.c.non_empty_string(&user_path, v))?;
+        if !self.user_ids.iter().any(|known| known == id) {
+            self.c.error(&user_path, codes::UNKNOWN_REFERENCE, format!("no user has the id '{id}'"));
+        }
+        Some(id)
+    }
+
+    fn custom_fields(&mut self, path: &str, map: &Map<String, Value>) -> Option<EventKind> {
+        self.c.only_fields(path, map, &["reservation_id", "by", "fields"]);
+        let reservation_id = self
+            .c
+            .required(path, map, "reservation_id")
+            .and_then(|v| self.c.non_empty_string(&key_path(path, "reservation_id"), v));
+        let by = self.known_user(path, map, "by");
+        let fields_path = key_path(path, "fields");
+        let fields = self.c.required(path, map, "fields");
+        if let Some(fields) = fields
+            && let Err(errors) = parse_custom_fields(fields)
+        {
+            for error in errors {
+                let field =
+                    if error.field.is_empty() { fields_path.clone() } else { key_path(&fields_path, &error.field) };
+                self.c.errors.push(FieldError { field, ..error });
+            }
+        }
+        Some(EventKind::CustomFields(CustomFieldsEvent {
+            reservation_id: reservation_id?.to_string(),
+            by: by?.to_string(),
+            fields: fields?.clone(),
         }))
     }
 
