@@ -317,6 +317,7 @@ pub async fn set_up(app: &App) {
             name: None,
             email: None,
             email_notifications: false,
+            language: Default::default(),
             property_ids: None,
             chatbot_ids: None,
         };
