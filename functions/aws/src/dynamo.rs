@@ -21,7 +21,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt};
 use relais_app::ports::{Clock, Notification, ReservationRecord, Store, StoreError, StoreResult};
-use relais_domain::{Account, Campaign, Channel, Chatbot, Message, MessageState, Property, Reservation, User};
+use relais_domain::{
+    Account, Campaign, CampaignStatus, Channel, Chatbot, Message, MessageState, Property, Reservation, User,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -495,13 +497,21 @@ impl Store for DynamoStore {
             keys::campaigns_of_account(&campaign.account_id),
             format!("CAMP#{}", campaign.id),
         );
-        let it = with_index(
+        let mut it = with_index(
             it,
             keys::GSI2,
             keys::campaigns_of_property(&campaign.spec.property_id),
             format!("CAMP#{}", campaign.id),
         );
+        // Sparse: only while the campaign waits for Meta (every put replaces the whole item).
+        if campaign.awaiting_meta && campaign.status == CampaignStatus::Pending {
+            it = with_index(it, keys::GSI3, keys::CAMPAIGNS_AWAITING_META.to_string(), format!("CAMP#{}", campaign.id));
+        }
         self.put_versioned(it, expected_version, &format!("campaign {}", campaign.id)).await
+    }
+    async fn campaigns_awaiting_meta(&self) -> StoreResult<Vec<Campaign>> {
+        let campaigns: Vec<Campaign> = self.query_data(keys::GSI3, keys::CAMPAIGNS_AWAITING_META.to_string()).await?;
+        Ok(sort_by_id(campaigns, |c: &Campaign| &c.id))
     }
     async fn get_campaign(&self, id: &str) -> StoreResult<Option<Campaign>> {
         self.get(keys::campaign(id)).await

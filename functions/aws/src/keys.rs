@@ -36,6 +36,10 @@ pub const INDEXES: [(&str, &str, &str); 6] = [
     (OPEN, "OPENPK", "OPENSK"),
 ];
 
+/// `GSI3` partition of the campaigns waiting for Meta's template review (sparse, small: the
+/// sweep polls Meta about them).
+pub const CAMPAIGNS_AWAITING_META: &str = "META_REVIEW";
+
 /// Shards of the due indexes (spread the writes of one busy hour over several partitions).
 pub const DUE_SHARDS: u8 = 4;
 

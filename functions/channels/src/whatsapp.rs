@@ -16,7 +16,9 @@
 use crate::errors::{ErrorClass, redact, retry_after_seconds, transport_outcome};
 use crate::ratelimit::{RateLimiter, wait_seconds};
 use async_trait::async_trait;
-use relais_app::ports::{ChannelSender, SendOutcome, SendRequest, TemplateOutcome, TemplateRequest};
+use relais_app::ports::{
+    ChannelSender, SendOutcome, SendRequest, TemplateOutcome, TemplateRequest, TemplateStatusReport,
+};
 use relais_domain::{CallToActionButton, WhatsAppContent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -123,6 +125,14 @@ impl WhatsAppClient {
             return Err(TemplateError::Invalid("waba_id must be a Graph id".into()));
         }
         let code = whatsapp_language(language);
+        Ok(self.templates_named(waba_id, name).await?.into_iter().find(|t| t.language == code))
+    }
+
+    /// Every language of the template `name` in a WABA, with Meta's current status of each.
+    pub async fn templates_named(&self, waba_id: &str, name: &str) -> Result<Vec<TemplateRegistration>, TemplateError> {
+        if !is_graph_id(waba_id) {
+            return Err(TemplateError::Invalid("waba_id must be a Graph id".into()));
+        }
         let response = self
             .http
             .get(self.url(&format!("{waba_id}/message_templates")))
@@ -131,11 +141,13 @@ impl WhatsAppClient {
             .send()
             .await;
         let list: TemplateList = graph_json(response).await?;
+        // Meta's `name` filter matches by prefix: keep the exact name only.
         Ok(list
             .data
             .into_iter()
-            .find(|t| t.name.as_deref() == Some(name) && t.language.as_deref() == Some(code.as_str()))
-            .map(|t| t.into_registration(name, &code)))
+            .filter(|t| t.name.as_deref() == Some(name) && t.language.is_some())
+            .map(|t| t.into_registration(name, ""))
+            .collect())
     }
 
     /// Current status of a registered template (polling when the webhook is not subscribed).
@@ -272,6 +284,17 @@ impl ChannelSender for WhatsAppClient {
             },
             _ => TemplateOutcome::Pending,
         }
+    }
+
+    async fn template_statuses(&self, name: &str, waba_id: Option<&str>) -> Result<Vec<TemplateStatusReport>, String> {
+        let Some(waba_id) = waba_id.map(str::to_string).or_else(|| self.default_waba_id.clone()) else {
+            return Err("no WhatsApp Business Account: set the chatbot's waba_id or RELAIS_WHATSAPP_WABA_ID".into());
+        };
+        let templates = self.templates_named(&waba_id, name).await.map_err(|e| e.to_string())?;
+        Ok(templates
+            .into_iter()
+            .map(|t| TemplateStatusReport { language: t.language, status: t.status, reason: t.rejected_reason })
+            .collect())
     }
 }
 

@@ -17,6 +17,10 @@ use relais_domain::{CampaignStatus, TemplateReviewStatus};
 use serde_json::json;
 
 async fn runtime(meta_base: &str) -> LocalRuntime {
+    runtime_and_clock(meta_base).await.0
+}
+
+async fn runtime_and_clock(meta_base: &str) -> (LocalRuntime, Arc<VirtualClock>) {
     let clock = Arc::new(VirtualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap()));
     let whatsapp = WhatsAppClient::new(meta_base, META_VERSION, META_TOKEN, http(2_000));
     let rt =
@@ -33,7 +37,7 @@ async fn runtime(meta_base: &str) -> LocalRuntime {
     });
     let (scenario, _) = relais_domain::validate::parse_scenario(&scenario).unwrap();
     relais_app::simulate::setup(&rt.app, &scenario, &mut Default::default()).await.unwrap();
-    rt
+    (rt, clock)
 }
 
 fn campaign_body() -> serde_json::Value {
@@ -108,4 +112,61 @@ async fn a_meta_rejection_rejects_the_campaign_with_metas_reason() {
     assert_ne!(c2.template_revision, c.template_revision);
     // A late status about the old revision is ignored.
     assert!(campaigns::on_template_status(&rt.app, &name, "en", "APPROVED", None).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_sweep_polls_meta_at_most_every_10_minutes_when_the_webhook_never_comes() {
+    let (base, meta) = fake_meta().await;
+    let (rt, clock) = runtime_and_clock(&base).await;
+    let editor = Actor::load(&rt.app, "ed").await.unwrap();
+    let approver = Actor::load(&rt.app, "ap").await.unwrap();
+    let c = campaigns::create(&rt.app, &editor, &campaign_body(), Some("polled".into())).await.unwrap();
+    campaigns::submit(&rt.app, &editor, &c.id, None).await.unwrap();
+    let c = campaigns::approve(&rt.app, &approver, &c.id, None).await.unwrap();
+    let name = template_name("polled", c.template_revision.unwrap());
+    let polls = || {
+        lock(&meta.requests)
+            .iter()
+            .filter(|r| r.path == format!("/{META_VERSION}/{WABA_ID}/message_templates") && r.body.is_empty())
+            .count()
+    };
+    let before = polls();
+
+    // Still under review: the sweep asks, the campaign keeps waiting.
+    let report = relais_app::engine::run_sweep(&rt.app).await.unwrap();
+    assert_eq!(report.meta_polled, 1);
+    assert_eq!(polls(), before + 1);
+    // Sweeps every 5 minutes: Meta is asked at most every 10.
+    clock.set(rt.app.clock.now() + chrono::Duration::minutes(5));
+    assert_eq!(relais_app::engine::run_sweep(&rt.app).await.unwrap().meta_polled, 0);
+    assert_eq!(polls(), before + 1);
+    // Meta approves both languages; no webhook is ever sent. The next poll activates it.
+    meta.approve(&name, "en");
+    meta.approve(&name, "pt_PT");
+    clock.set(rt.app.clock.now() + chrono::Duration::minutes(5));
+    assert_eq!(relais_app::engine::run_sweep(&rt.app).await.unwrap().meta_polled, 1);
+    let c = rt.app.store.get_campaign("polled").await.unwrap().unwrap();
+    assert_eq!(c.status, CampaignStatus::Active, "{c:?}");
+    assert!(!c.awaiting_meta);
+    // Active: no more polling.
+    clock.set(rt.app.clock.now() + chrono::Duration::minutes(15));
+    assert_eq!(relais_app::engine::run_sweep(&rt.app).await.unwrap().meta_polled, 0);
+    assert!(rt.app.store.campaigns_awaiting_meta().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_rejection_found_by_polling_rejects_the_campaign() {
+    let (base, meta) = fake_meta().await;
+    let (rt, _clock) = runtime_and_clock(&base).await;
+    let editor = Actor::load(&rt.app, "ed").await.unwrap();
+    let approver = Actor::load(&rt.app, "ap").await.unwrap();
+    let c = campaigns::create(&rt.app, &editor, &campaign_body(), Some("polled-no".into())).await.unwrap();
+    campaigns::submit(&rt.app, &editor, &c.id, None).await.unwrap();
+    let c = campaigns::approve(&rt.app, &approver, &c.id, None).await.unwrap();
+    let name = template_name("polled-no", c.template_revision.unwrap());
+    meta.set_status(&name, "pt_PT", "REJECTED", Some("INVALID_FORMAT"));
+    relais_app::engine::run_sweep(&rt.app).await.unwrap();
+    let c = rt.app.store.get_campaign("polled-no").await.unwrap().unwrap();
+    assert_eq!(c.status, CampaignStatus::Rejected);
+    assert!(c.rejection_reason.as_deref().unwrap().contains("INVALID_FORMAT"));
 }

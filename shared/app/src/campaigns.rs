@@ -464,6 +464,44 @@ pub async fn on_template_status(
     settle_meta_review(app, campaign).await.map(Some)
 }
 
+/// Meta is asked about a waiting campaign's templates at most this often.
+pub const META_POLL_EVERY_MINUTES: i64 = 10;
+
+/// Poll Meta for the templates of every campaign waiting for its review (the sweep calls this):
+/// the verdicts are applied exactly as the template webhook's, so a webhook that never arrives
+/// (not subscribed, lost) does not leave a campaign waiting forever. Each campaign is polled at
+/// most every [`META_POLL_EVERY_MINUTES`], whatever the sweep's rate or how many sweeps overlap.
+/// Returns how many campaigns were polled.
+pub async fn poll_meta_reviews(app: &App) -> ServiceResult<usize> {
+    let now = app.clock.now();
+    let mut polled = 0;
+    for campaign in app.store.campaigns_awaiting_meta().await? {
+        let Some(revision) = campaign.template_revision.filter(|_| waits_for_meta(&campaign)) else { continue };
+        let key = format!("meta-poll~{}", campaign.id);
+        // The record lapses just before the next poll is due, so a sweep exactly 10 minutes on polls.
+        let lapses = now + chrono::Duration::minutes(META_POLL_EVERY_MINUTES) - chrono::Duration::seconds(1);
+        if !app.store.remember(&key, now, lapses).await? {
+            continue;
+        }
+        polled += 1;
+        let waba_id =
+            app.store.get_chatbot(&campaign.spec.chatbot_id).await?.and_then(|c| c.whatsapp).and_then(|w| w.waba_id);
+        let name = whatsapp_template_name(&campaign.id, revision);
+        let reports = match app.whatsapp.template_statuses(&name, waba_id.as_deref()).await {
+            Ok(reports) => reports,
+            Err(e) => {
+                // Meta unreachable: the next poll (10 minutes on) asks again.
+                tracing::warn!(campaign_id = %campaign.id, error = %e, "WhatsApp template status poll failed");
+                continue;
+            }
+        };
+        for report in reports {
+            on_template_status(app, &name, &report.language, &report.status, report.reason.as_deref()).await?;
+        }
+    }
+    Ok(polled)
+}
+
 pub async fn reject(
     app: &App,
     actor: &Actor,

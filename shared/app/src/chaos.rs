@@ -126,6 +126,10 @@ impl Store for ChaosStore {
         self.before("campaigns_of_property").await?;
         self.inner.campaigns_of_property(property_id).await
     }
+    async fn campaigns_awaiting_meta(&self) -> StoreResult<Vec<Campaign>> {
+        self.before("campaigns_awaiting_meta").await?;
+        self.inner.campaigns_awaiting_meta().await
+    }
     async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>> {
         self.before("get_reservation").await?;
         self.inner.get_reservation(property_id, id).await

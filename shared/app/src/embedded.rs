@@ -202,6 +202,9 @@ impl Store for MemoryStore {
     async fn campaigns_of_property(&self, property_id: &str) -> StoreResult<Vec<Campaign>> {
         self.read(|s| s.campaigns.values().filter(|c| c.spec.property_id == property_id).cloned().collect())
     }
+    async fn campaigns_awaiting_meta(&self) -> StoreResult<Vec<Campaign>> {
+        self.read(|s| s.campaigns.values().filter(|c| awaits_meta(c)).cloned().collect())
+    }
 
     async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>> {
         self.read(|s| s.reservations.get(&reservation_key(property_id, id)).cloned())
@@ -605,4 +608,9 @@ impl Mailer for MailOutbox {
         mails.push(Mail { to: to.into(), subject: subject.into(), body: body.into() });
         Ok(())
     }
+}
+
+/// Whether a campaign is in the "awaiting Meta" set the sweep polls.
+fn awaits_meta(campaign: &Campaign) -> bool {
+    campaign.awaiting_meta && campaign.status == relais_domain::CampaignStatus::Pending
 }

@@ -175,6 +175,8 @@ pub struct SweepReport {
     pub to: Option<DateTime<Utc>>,
     pub enqueued: usize,
     pub resolved_interrupted: usize,
+    /// Campaigns waiting for Meta whose template statuses were polled.
+    pub meta_polled: usize,
 }
 
 /// Find what is due (new slots and relative times, pending messages to re-check, expiries)
@@ -199,7 +201,17 @@ pub async fn run_sweep(app: &App) -> EngineResult<SweepReport> {
     if from.is_none_or(|f| f < now) {
         app.store.advance_watermark(SWEEP_WATERMARK, from, now).await?;
     }
-    tracing::info!(enqueued = report.enqueued, interrupted = report.resolved_interrupted, "sweep done");
+    // Last, and never failing the sweep: Meta being down must not hold back due messages.
+    match crate::campaigns::poll_meta_reviews(app).await {
+        Ok(polled) => report.meta_polled = polled,
+        Err(e) => tracing::warn!(error = %e, "polling WhatsApp template reviews failed"),
+    }
+    tracing::info!(
+        enqueued = report.enqueued,
+        interrupted = report.resolved_interrupted,
+        meta_polled = report.meta_polled,
+        "sweep done"
+    );
     Ok(report)
 }
 

@@ -106,6 +106,12 @@ pub trait Store: Send + Sync {
     async fn get_campaign(&self, id: &str) -> StoreResult<Option<Campaign>>;
     async fn list_campaigns(&self, account_id: &str) -> StoreResult<Vec<Campaign>>;
     async fn campaigns_of_property(&self, property_id: &str) -> StoreResult<Vec<Campaign>>;
+    /// Campaigns approved by an approver and waiting for Meta's review of their WhatsApp
+    /// templates (`pending` with `awaiting_meta`), which the sweep polls Meta about. A store
+    /// that keeps no such index says so rather than answer nothing.
+    async fn campaigns_awaiting_meta(&self) -> StoreResult<Vec<Campaign>> {
+        Err(StoreError::Unavailable("this store keeps no index of campaigns awaiting Meta".into()))
+    }
 
     // ---- reservations
     async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>>;
@@ -281,6 +287,16 @@ pub enum TemplateOutcome {
     },
 }
 
+/// Meta's current review of one language of a registered template (`language` is Meta's
+/// code, e.g. `pt_PT`; `status` is `APPROVED`, `REJECTED`, `PENDING`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateStatusReport {
+    pub language: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[async_trait]
 pub trait ChannelSender: Send + Sync {
     async fn send(&self, request: &SendRequest) -> SendOutcome;
@@ -295,6 +311,18 @@ pub trait ChannelSender: Send + Sync {
     /// templates (SMS, the outbox) approve at once.
     async fn register_template(&self, _request: &TemplateRequest) -> TemplateOutcome {
         TemplateOutcome::Approved
+    }
+
+    /// Meta's current review of every language of the template `name` (in the chatbot's WhatsApp
+    /// Business Account `waba_id`, else the deployment's default): polled while a campaign waits,
+    /// so that a missed template webhook never leaves it waiting. Channels without templates
+    /// approve at registration and have nothing to report.
+    async fn template_statuses(
+        &self,
+        _name: &str,
+        _waba_id: Option<&str>,
+    ) -> Result<Vec<TemplateStatusReport>, String> {
+        Ok(Vec::new())
     }
 }
 

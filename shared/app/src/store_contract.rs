@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use relais_domain::{
-    Account, Attempt, Campaign, Channel, Chatbot, Message, MessageState, Property, Reservation, Transition, User,
+    Account, Attempt, Campaign, CampaignStatus, Channel, Chatbot, Message, MessageState, Property, Reservation,
+    Transition, User,
 };
 use serde_json::json;
 
@@ -218,6 +219,22 @@ async fn campaigns(store: &dyn Store, run: &str) {
     store.put_campaign(&c1v3, Some(2)).await.unwrap();
     assert_eq!(ids(&store.campaigns_of_property(&p1).await.unwrap(), |c| &c.id), vec![c3.id.clone()]);
     assert_eq!(ids(&store.campaigns_of_property(&p2).await.unwrap(), |c| &c.id), vec![c1.id.clone(), c2.id.clone()]);
+    // Only campaigns waiting for Meta (pending with awaiting_meta) are in that index; leaving
+    // the wait leaves it.
+    let mut waiting = c3.clone();
+    waiting.status = CampaignStatus::Pending;
+    waiting.awaiting_meta = true;
+    waiting.version = c3.version + 1;
+    store.put_campaign(&waiting, Some(c3.version)).await.unwrap();
+    let awaiting =
+        |list: Vec<Campaign>| list.into_iter().filter(|c| c.id.starts_with(run)).map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(awaiting(store.campaigns_awaiting_meta().await.unwrap()), vec![c3.id.clone()]);
+    let mut settled = waiting.clone();
+    settled.status = CampaignStatus::Active;
+    settled.awaiting_meta = false;
+    settled.version = waiting.version + 1;
+    store.put_campaign(&settled, Some(waiting.version)).await.unwrap();
+    assert!(awaiting(store.campaigns_awaiting_meta().await.unwrap()).is_empty());
     assert_eq!(store.get_campaign(&format!("{run}-none")).await.unwrap(), None);
 }
 
