@@ -55,9 +55,9 @@ LOADER_CREATES = {"EventBus", "ReservationChangedRule", "EventQueuesPolicy", "Sw
 # One action each function's policy must deny (boto3 call with that function's credentials).
 DENIED = {
     "PmsWebhookFunction": ("sqs:SendMessage on the dispatch queue", "sqs", "send_message"),
-    "CampaignsApiFunction": ("events:PutEvents on the bus", "events", "put_events"),
+    "CampaignsApiFunction": ("dynamodb:DeleteTable", "dynamodb", "delete_table"),
     "DeliveryStatusFunction": ("events:PutEvents on the bus", "events", "put_events"),
-    "SweepFunction": ("ses:SendEmail", "sesv2", "send_email"),
+    "SweepFunction": ("events:PutEvents on the bus", "events", "put_events"),
     "EvaluatorFunction": ("ssm:GetParameter of the WhatsApp token", "ssm", "get_parameter"),
     "DispatcherFunction": ("ses:SendEmail", "sesv2", "send_email"),
 }
@@ -571,9 +571,16 @@ class Rehearsal:
             return f"signed canonical webhook stored: {doc}"
         r.run("pms-webhook: a signed PMS webhook", webhook)
 
+        def custom_fields():
+            _, doc = self.http("PATCH", f"/reservations/{self.reservation_id}/custom-fields?property_id="
+                               f"{self.property_id}", {"vip": True}, user=self.editor)
+            return f"operator field vip set (re-check published on the bus): {str(doc)[:120]}"
+        r.run("campaigns-api: an operator custom field", custom_fields)
+
         def evaluator():
             n = self.drain("EvaluatorFunction")
-            return f"{n} ReservationChanged event(s) from the bus rule via the evaluator queue"
+            assert n >= 2, f"{n} events reached the evaluator (the webhook's and the custom field's expected)"
+            return f"{n} ReservationChanged events from the bus rule via the evaluator queue"
         r.run("EventBridge -> SQS -> evaluator", evaluator)
 
         def denied():
@@ -588,6 +595,7 @@ class Rehearsal:
                                    "Destination": {"ToAddresses": ["x@rehearsal.example"]},
                                    "Content": {"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}}}},
                     "get_parameter": {"Name": "/relais/whatsapp-token", "WithDecryption": True},
+                    "delete_table": {"TableName": self.physical["Table"]},
                 }[op]
                 try:
                     getattr(client, op)(**kwargs)

@@ -5,9 +5,9 @@
 //! | function | ports | settings it requires | secrets it reads (SSM) |
 //! |---|---|---|---|
 //! | pms-webhook | store, bus, PMS vendor adapters | `RELAIS_TABLE`, `RELAIS_EVENT_BUS` | none |
-//! | campaigns-api | store, queue, mailer, WhatsApp templates | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | WhatsApp token |
+//! | campaigns-api | store, queue, bus (operator custom fields), mailer, WhatsApp templates | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL`, `RELAIS_EVENT_BUS` | WhatsApp token |
 //! | delivery-status | store, queue, mailer, callback checks | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | WhatsApp app secret and verify token, Twilio auth token |
-//! | sweep | store, queue | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | none |
+//! | sweep | store, queue, mailer, WhatsApp templates (status polling) | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | WhatsApp token |
 //! | evaluator | store, queue | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | none |
 //! | dispatcher | store, queue, WhatsApp, SMS | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | WhatsApp token, Twilio auth token |
 //!
@@ -165,6 +165,7 @@ pub async fn campaigns_api() -> Result<LambdaApp, InitError> {
     let channels = settings.channels()?;
     let ports = Ports {
         queue: Some(base.queue()?),
+        bus: Some(Arc::new(relais_aws::event_bus(&base.sdk, required(relais_aws::ENV_EVENT_BUS)?))),
         mailer: Some(base.mailer()),
         whatsapp: Some(whatsapp_sender(&channels)?),
         ..Ports::default()
@@ -186,11 +187,18 @@ pub async fn delivery_status() -> Result<LambdaApp, InitError> {
     Ok(LambdaApp::new(app, callbacks))
 }
 
-/// sweep: finds what is due and queues it.
+/// sweep: finds what is due and queues it; asks Meta about templates still under review.
 pub async fn sweep() -> Result<App, InitError> {
     let base = Base::load().await?;
-    let queue = base.queue()?;
-    Ok(base.app(Ports { queue: Some(queue), ..Ports::default() }, AppConfig::default()))
+    let settings = base.channel_settings(&[Secret::WhatsAppToken]).await?;
+    let channels = settings.channels()?;
+    let ports = Ports {
+        queue: Some(base.queue()?),
+        mailer: Some(base.mailer()),
+        whatsapp: Some(whatsapp_sender(&channels)?),
+        ..Ports::default()
+    };
+    Ok(base.app(ports, AppConfig::default()))
 }
 
 /// evaluator: plans messages for changed reservations.
