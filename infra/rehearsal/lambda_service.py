@@ -12,8 +12,10 @@ import subprocess
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from rehearsal.loopback import serve
 
 PREFIX = "/2018-06-01/runtime"
 
@@ -97,11 +99,7 @@ class RuntimeApi:
                     return self._reply(202, b"{}")
                 self._reply(404)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        # A runtime still waiting on `next` when the rehearsal ends is not an error.
-        self.server.handle_error = lambda *args: None
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def address(self):
