@@ -128,24 +128,26 @@ fn http_client() -> Result<reqwest::Client, InitError> {
     relais_channels::default_http_client().map_err(|e| InitError::Http(e.to_string()))
 }
 
-fn whatsapp_sender(channels: &ChannelsConfig) -> Result<Arc<dyn ChannelSender>, InitError> {
-    Ok(match channels.whatsapp_client(http_client()?) {
-        Some(client) => Arc::new(client),
-        None => {
-            tracing::warn!("WhatsApp is not configured: its sends are refused with channel_not_configured");
-            Arc::new(UnconfiguredChannel::new(Channel::Whatsapp))
-        }
+/// The configured provider client, or the channel that refuses every send with
+/// `channel_not_configured` (logged once at init).
+fn sender_or_unconfigured(channel: Channel, client: Option<Arc<dyn ChannelSender>>) -> Arc<dyn ChannelSender> {
+    client.unwrap_or_else(|| {
+        tracing::warn!(
+            channel = channel.as_str(),
+            "channel not configured: its sends are refused with channel_not_configured"
+        );
+        Arc::new(UnconfiguredChannel::new(channel))
     })
 }
 
+fn whatsapp_sender(channels: &ChannelsConfig) -> Result<Arc<dyn ChannelSender>, InitError> {
+    let client = channels.whatsapp_client(http_client()?).map(|c| Arc::new(c) as Arc<dyn ChannelSender>);
+    Ok(sender_or_unconfigured(Channel::Whatsapp, client))
+}
+
 fn sms_sender(channels: &ChannelsConfig) -> Result<Arc<dyn ChannelSender>, InitError> {
-    Ok(match channels.twilio_client(http_client()?) {
-        Some(client) => Arc::new(client),
-        None => {
-            tracing::warn!("SMS (Twilio) is not configured: its sends are refused with channel_not_configured");
-            Arc::new(UnconfiguredChannel::new(Channel::Sms))
-        }
-    })
+    let client = channels.twilio_client(http_client()?).map(|c| Arc::new(c) as Arc<dyn ChannelSender>);
+    Ok(sender_or_unconfigured(Channel::Sms, client))
 }
 
 /// pms-webhook: PMS webhooks and CSV imports.
