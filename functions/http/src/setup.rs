@@ -745,6 +745,8 @@ pub async fn create_chatbot(State(state): State<ApiState>, caller: Caller, body:
         languages: Vec::new(),
         whatsapp: None,
         sms: None,
+        faqs: Vec::new(),
+        flows: Vec::new(),
     };
     apply_chatbot(&mut c, map, &mut chatbot, &properties);
     c.done()?;

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::campaign::{is_e164, is_language_tag};
+use super::chatbot::{parse_faqs, parse_flows};
 use super::json::{Checker, index_path, key_path};
 use super::{FieldError, ValidationContext, campaign, codes, parse_custom_fields};
 use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, QuietHours, Role, User};
@@ -50,7 +51,8 @@ const PROPERTY_FIELDS: &[&str] = &[
     "default_guest_language",
     "quiet_hours",
 ];
-const CHATBOT_FIELDS: &[&str] = &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms"];
+const CHATBOT_FIELDS: &[&str] =
+    &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms", "faqs", "flows"];
 /// Fields of a `campaigns[]` entry that belong to the scenario, not to the campaign body.
 const SCENARIO_CAMPAIGN_FIELDS: &[&str] = &["id", "created_by", "approve"];
 const EVENT_KINDS: &[&str] = &["pms_webhook", "provider_status", "guest_reply", "campaign_action", "custom_fields"];
@@ -464,6 +466,16 @@ impl ScenarioWalk {
             if let Some(waba) = Checker::optional(settings, "waba_id") {
                 self.c.non_empty_string(&key_path(&channel_path, "waba_id"), waba);
             }
+        }
+        if let Some(faqs) = self.c.defaulted(path, map, "faqs")
+            && let Err(errors) = parse_faqs(&key_path(path, "faqs"), faqs)
+        {
+            self.c.errors.extend(errors);
+        }
+        if let Some(flows) = self.c.defaulted(path, map, "flows")
+            && let Err(errors) = parse_flows(&key_path(path, "flows"), flows)
+        {
+            self.c.errors.extend(errors);
         }
     }
 
