@@ -14,8 +14,8 @@ use super::json::{Checker, index_path, key_path};
 use super::{FieldError, ValidationContext, campaign, codes, parse_custom_fields};
 use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, QuietHours, Role, User};
 use crate::scenario::{
-    CampaignAction, CampaignActionEvent, CustomFieldsEvent, EventKind, GuestReplyEvent, Outage, PmsWebhookEvent,
-    ProviderStatus, ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent,
+    CampaignAction, CampaignActionEvent, CustomFieldsEvent, EventKind, GuestReplyEvent, GuestTapEvent, Outage,
+    PmsWebhookEvent, ProviderStatus, ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent,
     SimulatedProviders,
 };
 
@@ -55,7 +55,8 @@ const CHATBOT_FIELDS: &[&str] =
     &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms", "faqs", "flows"];
 /// Fields of a `campaigns[]` entry that belong to the scenario, not to the campaign body.
 const SCENARIO_CAMPAIGN_FIELDS: &[&str] = &["id", "created_by", "approve"];
-const EVENT_KINDS: &[&str] = &["pms_webhook", "provider_status", "guest_reply", "campaign_action", "custom_fields"];
+const EVENT_KINDS: &[&str] =
+    &["pms_webhook", "provider_status", "guest_reply", "campaign_action", "custom_fields", "guest_tap"];
 const CHANNELS: &[&str] = &["whatsapp", "sms"];
 const ROLES: &[&str] = &["viewer", "editor", "approver", "admin"];
 const PROVIDER_STATUSES: &[&str] = &["sent", "delivered", "read", "failed"];
@@ -677,6 +678,7 @@ impl ScenarioWalk {
                 "provider_status" => self.provider_status(&kind_path, body),
                 "guest_reply" => self.guest_reply(&kind_path, body),
                 "custom_fields" => self.custom_fields(&kind_path, body),
+                "guest_tap" => self.guest_tap(&kind_path, body),
                 _ => self.campaign_action(&kind_path, body),
             };
         }
@@ -763,6 +765,24 @@ impl ScenarioWalk {
             channel: channel?,
             from: from?.to_string(),
             body: body?.to_string(),
+        }))
+    }
+
+    /// The guest taps a button (by its title) of the campaign's WhatsApp message sent to the
+    /// reservation; which message and button is found at run time, as a tap names a sent one.
+    fn guest_tap(&mut self, path: &str, map: &Map<String, Value>) -> Option<EventKind> {
+        self.c.only_fields(path, map, &["reservation_id", "campaign", "button"]);
+        let reservation_id = self
+            .c
+            .required(path, map, "reservation_id")
+            .and_then(|v| self.c.non_empty_string(&key_path(path, "reservation_id"), v));
+        let campaign = self.known_campaign(path, map);
+        let button =
+            self.c.required(path, map, "button").and_then(|v| self.c.non_empty_string(&key_path(path, "button"), v));
+        Some(EventKind::GuestTap(GuestTapEvent {
+            reservation_id: reservation_id?.to_string(),
+            campaign: campaign?.to_string(),
+            button: button?.to_string(),
         }))
     }
 
