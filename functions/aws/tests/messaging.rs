@@ -6,7 +6,7 @@ mod support;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use chrono::{TimeZone, Utc};
-use relais_app::ports::{DispatchJob, DispatchReason, EventBus, Mailer, ReservationChanged, WorkQueue};
+use relais_app::ports::{DispatchJob, DispatchReason, EventBus, GuestChoseFlow, Mailer, ReservationChanged, WorkQueue};
 use relais_aws::{EventBridgeBus, SesMailer, SqsQueue, provision};
 
 async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
@@ -64,6 +64,20 @@ async fn queue_bus_and_mailer_work_on_moto() {
     assert_eq!(detail, event);
     let nowhere = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&config), "no-such-bus");
     assert!(nowhere.publish(&event).await.is_err(), "a failed entry is an error");
+
+    // A flow choice goes on the same bus for the chatbot platform; the evaluator's rule does not
+    // take it.
+    let choice = GuestChoseFlow {
+        account_id: "acc-1".into(),
+        property_id: "p-lis".into(),
+        reservation_id: "r-1".into(),
+        campaign_id: "pre-3d".into(),
+        flow_id: "flow-checkin".into(),
+        at: event.at,
+    };
+    bus.publish_flow_choice(&choice).await.unwrap();
+    assert!(receive(&sqs, &p.evaluator_queue_url).await.is_empty(), "GuestChoseFlow is not a reservation change");
+    assert!(nowhere.publish_flow_choice(&choice).await.is_err(), "a failed entry is an error");
 
     // Mail: SES needs a verified sender.
     let ses = aws_sdk_sesv2::Client::new(&config);

@@ -322,10 +322,24 @@ fn message_content(request: &SendRequest) -> Value {
                 "name": name,
                 "language": {"code": whatsapp_language(&request.language)},
             });
+            let mut components = Vec::new();
             if !request.parameters.is_empty() {
                 let parameters: Vec<Value> =
                     request.parameters.iter().map(|p| json!({"type": "text", "text": clean_parameter(p)})).collect();
-                template["components"] = json!([{"type": "body", "parameters": parameters}]);
+                components.push(json!({"type": "body", "parameters": parameters}));
+            }
+            // Quick-reply buttons are registered with their titles only; the payload Meta
+            // hands back on a tap is set per send, one component per button.
+            for (index, payload) in request.button_payloads.iter().enumerate() {
+                components.push(json!({
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": index.to_string(),
+                    "parameters": [{"type": "payload", "payload": payload}],
+                }));
+            }
+            if !components.is_empty() {
+                template["components"] = Value::Array(components);
             }
             json!({
                 "messaging_product": "whatsapp",
@@ -781,6 +795,7 @@ mod tests {
             body: "Olá Ana!".into(),
             template_name: template.map(str::to_string),
             parameters: params.iter().map(|p| p.to_string()).collect(),
+            button_payloads: Vec::new(),
             status_callback: None,
         }
     }
@@ -799,6 +814,22 @@ mod tests {
     fn template_without_parameters_has_no_components() {
         let v = message_payload(&request(Some("relais_x"), &[]));
         assert!(v["template"].get("components").is_none());
+    }
+
+    #[test]
+    fn quick_reply_buttons_carry_their_payloads() {
+        let mut r = request(Some("relais_tpl_r1"), &["Ana"]);
+        r.button_payloads = vec!["relais:b0:m-1".into(), "relais:b1:m-1".into()];
+        let v = message_payload(&r);
+        let components = v["template"]["components"].as_array().expect("components");
+        assert_eq!(components[0]["type"], "body");
+        assert_eq!(
+            components[1],
+            json!({"type": "button", "sub_type": "quick_reply", "index": "0",
+            "parameters": [{"type": "payload", "payload": "relais:b0:m-1"}]})
+        );
+        assert_eq!(components[2]["index"], "1");
+        assert_eq!(components[2]["parameters"][0]["payload"], "relais:b1:m-1");
     }
 
     #[test]

@@ -41,6 +41,7 @@ async fn per_sender_rate_holds_across_concurrent_dispatchers() {
                     body: "Hello".into(),
                     template_name: Some(name.clone()),
                     parameters: vec![],
+                    button_payloads: Vec::new(),
                     status_callback: None,
                 };
                 loop {

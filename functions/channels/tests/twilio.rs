@@ -27,6 +27,7 @@ fn request(to: &str, body: &str) -> SendRequest {
         body: body.into(),
         template_name: None,
         parameters: vec![],
+        button_payloads: Vec::new(),
         status_callback: Some("https://relais.example.com/webhooks/twilio/status".into()),
     }
 }

@@ -26,6 +26,7 @@ fn request(to: &str, template: Option<&str>, params: &[&str]) -> SendRequest {
         body: "Olá Ana, até 10 de junho!".into(),
         template_name: template.map(str::to_string),
         parameters: params.iter().map(|p| p.to_string()).collect(),
+        button_payloads: Vec::new(),
         status_callback: None,
     }
 }

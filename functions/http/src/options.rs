@@ -96,6 +96,9 @@ pub async fn options(State(state): State<ApiState>, caller: Caller) -> ApiResult
                 "primary_channels": channels,
                 "fallback_channels": fallback,
                 "languages": languages_of(bot),
+                // What a quick-reply button may name, so the wizard offers pickers, not free text.
+                "faqs": bot.faqs.iter().map(|f| json!({"id": f.id, "question": f.question})).collect::<Vec<_>>(),
+                "flows": bot.flows.iter().map(|f| json!({"id": f.id, "name": f.name})).collect::<Vec<_>>(),
             })
         })
         .collect();

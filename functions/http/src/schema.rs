@@ -343,6 +343,39 @@ pub struct ChatbotOption {
     pub fallback_channels: Vec<Channel>,
     /// English always first.
     pub languages: Vec<String>,
+    /// FAQs a quick-reply button may answer (`faq_id`): id and question.
+    pub faqs: Vec<FaqOption>,
+    /// Flows a quick-reply button may hand the guest to (`flow_id`).
+    pub flows: Vec<FlowDoc>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FaqOption {
+    pub id: String,
+    /// Language tag -> question; `en` always present.
+    pub question: BTreeMap<String, String>,
+}
+
+/// An FAQ of a chatbot: answered, in the message's language (else English), when a guest taps a
+/// quick-reply button naming it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FaqDoc {
+    /// 1 to 64 of `A-Z a-z 0-9 - _ .`; unique in the chatbot.
+    pub id: String,
+    /// Language tag -> question (up to 200 characters); `en` required.
+    pub question: BTreeMap<String, String>,
+    /// Language tag -> answer (up to 1600 characters); `en` required.
+    pub answer: BTreeMap<String, String>,
+}
+
+/// A flow of a chatbot: a conversation the chatbot platform runs; a tap on a button naming it
+/// publishes `GuestChoseFlow`.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FlowDoc {
+    /// 1 to 64 of `A-Z a-z 0-9 - _ .`; unique in the chatbot.
+    pub id: String,
+    /// Up to 100 characters.
+    pub name: String,
 }
 
 // ---------------------------------------------------------------- notifications, timeline
@@ -641,6 +674,11 @@ pub struct ChatbotInput {
     pub languages: Option<Vec<String>>,
     pub whatsapp: Option<WhatsAppSettings>,
     pub sms: Option<SmsSettings>,
+    /// At most 100. A change that leaves a quick-reply button of a campaign (not archived)
+    /// naming an FAQ no longer here is refused with 409.
+    pub faqs: Option<Vec<FaqDoc>>,
+    /// At most 100; the same rule for `flow_id` buttons.
+    pub flows: Option<Vec<FlowDoc>>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -652,6 +690,8 @@ pub struct ChatbotView {
     pub languages: Vec<String>,
     pub whatsapp: Option<WhatsAppSettings>,
     pub sms: Option<SmsSettings>,
+    pub faqs: Vec<FaqDoc>,
+    pub flows: Vec<FlowDoc>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]

@@ -579,7 +579,7 @@ pub async fn rotate_webhook_secret(
 
 // ---------------------------------------------------------------- chatbots
 
-const CHATBOT_FIELDS: &[&str] = &["name", "property_ids", "languages", "whatsapp", "sms"];
+const CHATBOT_FIELDS: &[&str] = &["name", "property_ids", "languages", "whatsapp", "sms", "faqs", "flows"];
 
 fn chatbot_view(chatbot: &Chatbot) -> Value {
     json!({
@@ -590,6 +590,8 @@ fn chatbot_view(chatbot: &Chatbot) -> Value {
         "languages": chatbot.languages,
         "whatsapp": chatbot.whatsapp,
         "sms": chatbot.sms,
+        "faqs": chatbot.faqs,
+        "flows": chatbot.flows,
     })
 }
 
@@ -702,6 +704,43 @@ fn apply_chatbot(c: &mut Check, map: &Map<String, Value>, chatbot: &mut Chatbot,
             }
         }
     }
+    // The catalogue is checked by the domain's walk, the same as in scenario files.
+    match c.field(map, "faqs", false) {
+        Field::Absent => {}
+        Field::Null => chatbot.faqs = Vec::new(),
+        Field::Value(v) => match relais_domain::validate::parse_faqs("faqs", v) {
+            Ok(faqs) => chatbot.faqs = faqs,
+            Err(errors) => c.errors.extend(errors),
+        },
+    }
+    match c.field(map, "flows", false) {
+        Field::Absent => {}
+        Field::Null => chatbot.flows = Vec::new(),
+        Field::Value(v) => match relais_domain::validate::parse_flows("flows", v) {
+            Ok(flows) => chatbot.flows = flows,
+            Err(errors) => c.errors.extend(errors),
+        },
+    }
+}
+
+/// A chatbot change must not leave a quick-reply button of a live campaign naming an FAQ or
+/// flow that is gone: the button would do nothing when tapped.
+async fn refuse_orphaned_buttons(state: &ApiState, chatbot: &Chatbot) -> ApiResult<()> {
+    let campaigns = state.app.store.list_campaigns(chatbot.account_id.as_deref().unwrap_or_default()).await?;
+    for campaign in &campaigns {
+        if let Some(field) = relais_domain::validate::orphaned_buttons(chatbot, campaign).into_iter().next() {
+            return Err(ApiError::conflict(
+                "buttons_orphaned",
+                format!(
+                    "campaign '{}' has a quick-reply button ({field}) naming an FAQ or flow this change removes; \
+                     change or archive the campaign first",
+                    campaign.id
+                ),
+            )
+            .with_field(if field.ends_with("faq_id") { "faqs" } else { "flows" }));
+        }
+    }
+    Ok(())
 }
 
 async fn own_chatbot(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Chatbot> {
@@ -745,6 +784,8 @@ pub async fn create_chatbot(State(state): State<ApiState>, caller: Caller, body:
         languages: Vec::new(),
         whatsapp: None,
         sms: None,
+        faqs: Vec::new(),
+        flows: Vec::new(),
     };
     apply_chatbot(&mut c, map, &mut chatbot, &properties);
     c.done()?;
@@ -773,8 +814,9 @@ pub async fn get_chatbot(
     params(("id" = String, Path)),
     request_body(content = ChatbotInput, description = "Any subset of the fields; left out = unchanged, null removes."),
     responses((status = 200, body = ChatbotView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The change would leave a quick-reply button of a campaign (not archived) naming an FAQ or flow that is gone", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_chatbot(
     State(state): State<ApiState>,
@@ -790,6 +832,7 @@ pub async fn update_chatbot(
     let Some(map) = c.object("", &body) else { return Err(ApiError::invalid(c.errors)) };
     apply_chatbot(&mut c, map, &mut chatbot, &properties);
     c.done()?;
+    refuse_orphaned_buttons(&state, &chatbot).await?;
     state.app.store.put_chatbot(&chatbot).await?;
     tracing::info!(chatbot_id = %chatbot.id, "chatbot updated");
     Ok(crate::json_response(StatusCode::OK, chatbot_view(&chatbot)))

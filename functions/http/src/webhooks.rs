@@ -82,7 +82,7 @@ pub async fn whatsapp_verify(State(state): State<ApiState>, QueryMap(query): Que
 }
 
 #[utoipa::path(post, path = "/webhooks/whatsapp", tag = "callbacks",
-    description = "WhatsApp Business webhooks: message statuses (sent, delivered, read, failed: a failure triggers the SMS fallback once), inbound messages (STOP opts out), user preferences, template status updates. Signed with `X-Hub-Signature-256`.",
+    description = "WhatsApp Business webhooks: message statuses (sent, delivered, read, failed: a failure triggers the SMS fallback once), inbound messages (STOP opts out), quick-reply button taps (`button.payload` of a template quick reply or `interactive.button_reply.id`: an FAQ is answered once, a flow publishes `GuestChoseFlow`; a payload naming no known message or button is acknowledged and ignored), user preferences, template status updates. Signed with `X-Hub-Signature-256`.",
     params(("X-Hub-Signature-256" = Option<String>, Header)),
     request_body(content = Object, description = "Meta's `whatsapp_business_account` notification"),
     responses((status = 200, body = CallbackResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -126,8 +126,15 @@ pub async fn whatsapp(State(state): State<ApiState>, headers: HeaderMap, body: B
                 };
                 engine::apply_status(app, &update).await?;
             }
-            WhatsAppWebhookEvent::Inbound { from, text, .. } => {
-                if let Some(text) = text {
+            WhatsAppWebhookEvent::Inbound { from, text, button_payload, .. } => {
+                // A button tap (template quick reply or interactive reply) carries the payload
+                // we set; its title is not a keyword the guest typed.
+                if let Some(payload) = button_payload {
+                    let outcome = relais_app::taps::apply_button_tap(app, &payload).await?;
+                    if let relais_app::taps::TapOutcome::Ignored(reason) = outcome {
+                        tracing::info!(reason, "WhatsApp button tap ignored");
+                    }
+                } else if let Some(text) = text {
                     engine::apply_guest_reply(app, Channel::Whatsapp, &e164(&from), &text).await?;
                 }
             }

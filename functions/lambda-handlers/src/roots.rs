@@ -234,6 +234,9 @@ impl EventBus for NotWired {
     async fn publish(&self, _event: &ReservationChanged) -> Result<(), String> {
         Err(NOT_WIRED.into())
     }
+    async fn publish_flow_choice(&self, _event: &relais_app::ports::GuestChoseFlow) -> Result<(), String> {
+        Err(NOT_WIRED.into())
+    }
 }
 
 #[async_trait]

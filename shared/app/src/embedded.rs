@@ -15,8 +15,8 @@ mod durable;
 
 use self::durable::Change;
 use crate::ports::{
-    ChannelSender, Clock, DispatchJob, EventBus, Mailer, Notification, ReservationChanged, ReservationRecord,
-    SendOutcome, SendRequest, Store, StoreError, StoreResult, WorkQueue,
+    ChannelSender, Clock, DispatchJob, EventBus, GuestChoseFlow, Mailer, Notification, ReservationChanged,
+    ReservationRecord, SendOutcome, SendRequest, Store, StoreError, StoreResult, WorkQueue,
 };
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -441,11 +441,17 @@ impl WorkQueue for MemoryQueue {
 #[derive(Default)]
 pub struct MemoryBus {
     events: Mutex<VecDeque<ReservationChanged>>,
+    /// Every `GuestChoseFlow` published, in order: locally there is no chatbot platform to
+    /// consume them, so they are kept for the simulator's `flow` lines and for tests.
+    flow_choices: Mutex<Vec<GuestChoseFlow>>,
 }
 
 impl MemoryBus {
     pub fn take_all(&self) -> Vec<ReservationChanged> {
         lock(&self.events).drain(..).collect()
+    }
+    pub fn flow_choices(&self) -> Vec<GuestChoseFlow> {
+        lock(&self.flow_choices).clone()
     }
 }
 
@@ -453,6 +459,10 @@ impl MemoryBus {
 impl EventBus for MemoryBus {
     async fn publish(&self, event: &ReservationChanged) -> Result<(), String> {
         lock(&self.events).push_back(event.clone());
+        Ok(())
+    }
+    async fn publish_flow_choice(&self, event: &GuestChoseFlow) -> Result<(), String> {
+        lock(&self.flow_choices).push(event.clone());
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use relais_domain::conditions::ConditionContext;
 use relais_domain::planner::{self, DueContext, DueDecision, PlanAction, Rendered, ReservationView};
 use relais_domain::{
     Attempt, Campaign, Channel, Chatbot, Message, MessageCondition, MessageState, Property, Reservation,
-    ReservationStatus,
+    ReservationStatus, WhatsAppContent,
 };
 use serde::Serialize;
 
@@ -449,6 +449,20 @@ async fn take_send_slot(
     Ok(false)
 }
 
+/// Each quick-reply button carries a payload naming this message and the button, which Meta
+/// hands back on a tap.
+fn button_payloads(message: &Message, loaded: &Loaded, rendered: &Rendered) -> Vec<String> {
+    if rendered.channel != Channel::Whatsapp {
+        return Vec::new();
+    }
+    match loaded.campaign.spec.messages.get(&rendered.language).and_then(|c| c.whatsapp.as_ref()) {
+        Some(WhatsAppContent::QuickReply { buttons, .. }) => {
+            (0..buttons.len()).map(|index| relais_domain::whatsapp::button_payload(&message.id, index)).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &Rendered) -> SendOutcome {
     let request = SendRequest {
         key: send_key(&message.id, rendered.channel),
@@ -461,6 +475,7 @@ async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &
             relais_domain::whatsapp::template_name(&loaded.campaign.id, loaded.campaign.template_revision.unwrap_or(0))
         }),
         parameters: rendered.parameters.clone(),
+        button_payloads: button_payloads(message, loaded, rendered),
         status_callback: app.config.public_url.as_ref().map(|u| match rendered.channel {
             Channel::Whatsapp => format!("{u}/webhooks/whatsapp"),
             Channel::Sms => format!("{u}/webhooks/twilio/status"),

@@ -17,6 +17,7 @@ pub mod simulate;
 /// The contract suite every `Store` keeps (tests; `contract` feature for adapter crates).
 #[cfg(any(test, feature = "contract"))]
 pub mod store_contract;
+pub mod taps;
 
 use ports::{ChannelSender, Clock, EventBus, Mailer, PmsVendors, Store, WorkQueue};
 

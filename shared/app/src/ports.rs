@@ -193,9 +193,23 @@ pub struct DispatchJob {
     pub reason: DispatchReason,
 }
 
+/// Published when a guest taps a quick-reply button naming a flow: the chatbot platform takes
+/// the conversation over from there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestChoseFlow {
+    pub account_id: String,
+    pub property_id: String,
+    pub reservation_id: String,
+    pub campaign_id: String,
+    pub flow_id: String,
+    pub at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait EventBus: Send + Sync {
     async fn publish(&self, event: &ReservationChanged) -> Result<(), String>;
+    /// Hand the guest to the chatbot platform's flow (EventBridge detail-type `GuestChoseFlow`).
+    async fn publish_flow_choice(&self, event: &GuestChoseFlow) -> Result<(), String>;
 }
 
 #[async_trait]
@@ -223,6 +237,10 @@ pub struct SendRequest {
     /// Rendered values of the template's numbered parameters, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<String>,
+    /// WhatsApp quick-reply buttons: the payload of each button, in order (template button
+    /// components; `relais_domain::whatsapp::button_payload`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub button_payloads: Vec<String>,
     /// Where the provider reports statuses for this message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_callback: Option<String>,

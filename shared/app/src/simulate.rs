@@ -1,14 +1,14 @@
 //! `relais simulate` (SPEC 7, Appendix A): replay a scenario against the embedded engine on a
 //! virtual clock and report every message sent and every message's final state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use relais_domain::intake::sign;
 use relais_domain::scenario::{CampaignAction, EventKind, ProviderStatus, Scenario, ScenarioEvent};
 use relais_domain::validate::{FieldError, parse_scenario};
-use relais_domain::{Message, MessageState};
+use relais_domain::{Channel, Message, MessageState, WhatsAppContent};
 use serde_json::{Value, json};
 
 use crate::App;
@@ -17,7 +17,8 @@ use crate::embedded::VirtualClock;
 use crate::engine::{self, EngineError, StatusUpdate};
 use crate::intake::handle_pms_webhook;
 use crate::local::{LocalParts, LocalRuntime};
-use crate::ports::InboundRequest;
+use crate::ports::{GuestChoseFlow, InboundRequest};
+use crate::taps::{self, TapOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulationError {
@@ -64,7 +65,9 @@ pub async fn simulate(doc: &Value) -> Result<SimulationOutput, SimulationError> 
     }
 
     let messages = runtime.store.all_messages();
-    output.lines.extend(sent_lines(&runtime, &messages));
+    let mut lines = sent_lines(&runtime, &messages);
+    lines.extend(flow_lines(&runtime.bus.flow_choices(), &messages));
+    output.lines.extend(in_time_order(lines));
     output.lines.extend(final_lines(messages));
     Ok(output)
 }
@@ -225,6 +228,24 @@ pub async fn apply_event(
                 .await
                 .map_err(|e| json!(e.to_string()))?;
         }
+        EventKind::GuestTap(tap) => {
+            let messages = all_of_reservation(app, scenario, &tap.reservation_id).await;
+            let Some(message) = messages
+                .iter()
+                .filter(|m| m.campaign_id == tap.campaign)
+                .filter(|m| {
+                    m.attempts.iter().any(|a| a.channel == Channel::Whatsapp && a.provider_message_id.is_some())
+                })
+                .max_by_key(|m| m.attempts.iter().map(|a| a.at).max())
+            else {
+                return Err(json!("no WhatsApp message of this campaign was sent to this reservation"));
+            };
+            let payload = tap_payload(app, message, &tap.button).await.map_err(|e| json!(e.to_string()))?;
+            match taps::apply_button_tap(app, &payload).await.map_err(|e| json!(e.to_string()))? {
+                TapOutcome::Ignored(reason) => return Err(json!(format!("tap ignored: {reason}"))),
+                TapOutcome::AlreadyHandled | TapOutcome::FaqAnswered { .. } | TapOutcome::FlowChosen { .. } => {}
+            }
+        }
         EventKind::CustomFields(change) => {
             let actor = Actor::load(app, &change.by).await.map_err(|e| json!(e.to_string()))?;
             crate::reservations::set_custom_fields(app, &actor, &change.reservation_id, None, &change.fields)
@@ -273,6 +294,21 @@ pub async fn apply_event(
     Ok(())
 }
 
+/// The payload Meta would hand back for the button titled `title` of `message`, in the
+/// language it was sent in. A title the message has no button for gets the payload of a button
+/// past its last, which the engine ignores as any unknown button.
+async fn tap_payload(app: &App, message: &Message, title: &str) -> Result<String, EngineError> {
+    let campaign = app.store.get_campaign(&message.campaign_id).await?;
+    let language = message.language.as_deref().unwrap_or("en");
+    let buttons = match campaign.as_ref().and_then(|c| c.spec.messages.get(language)).and_then(|c| c.whatsapp.as_ref())
+    {
+        Some(WhatsAppContent::QuickReply { buttons, .. }) => buttons.as_slice(),
+        _ => &[],
+    };
+    let index = buttons.iter().position(|b| b.title == title).unwrap_or(buttons.len());
+    Ok(relais_domain::whatsapp::button_payload(&message.id, index))
+}
+
 async fn all_of_reservation(app: &App, scenario: &Scenario, reservation_id: &str) -> Vec<Message> {
     let mut messages = Vec::new();
     for property in &scenario.properties {
@@ -309,12 +345,26 @@ fn sent_lines(runtime: &LocalRuntime, messages: &[Message]) -> Vec<Value> {
     sent_lines_of(&runtime.outbox.records(), messages)
 }
 
-/// `sent` lines of outbox records (any backend's outbox).
+/// `sent` lines of outbox records (any backend's outbox), with the `reply` lines of FAQ
+/// answers, in time order.
 pub fn sent_lines_of(records: &[crate::embedded::OutboxRecord], messages: &[Message]) -> Vec<Value> {
     let by_id: BTreeMap<&str, &Message> = messages.iter().map(|m| (m.id.as_str(), m)).collect();
-    let mut lines: Vec<Value> = records
+    let lines: Vec<Value> = records
         .iter()
         .filter_map(|record| {
+            if let Some((faq_id, message_id)) = taps::parse_faq_answer_key(&record.request.key) {
+                let message = by_id.get(message_id)?;
+                return Some(json!({
+                    "at": record.at,
+                    "kind": "reply",
+                    "campaign": message.campaign_id,
+                    "reservation": message.reservation_id,
+                    "channel": record.request.channel,
+                    "faq": faq_id,
+                    "language": record.request.language,
+                    "body": record.request.body,
+                }));
+            }
             let message_id = record.request.key.rsplit_once(':').map(|(id, _)| id)?;
             let message = by_id.get(message_id)?;
             Some(json!({
@@ -328,6 +378,26 @@ pub fn sent_lines_of(records: &[crate::embedded::OutboxRecord], messages: &[Mess
             }))
         })
         .collect();
+    in_time_order(lines)
+}
+
+/// `flow` lines of the `GuestChoseFlow` events published.
+pub fn flow_lines(choices: &[GuestChoseFlow], messages: &[Message]) -> Vec<Value> {
+    let known: BTreeSet<(&str, &str)> =
+        messages.iter().map(|m| (m.campaign_id.as_str(), m.reservation_id.as_str())).collect();
+    choices
+        .iter()
+        .filter(|c| known.contains(&(c.campaign_id.as_str(), c.reservation_id.as_str())))
+        .map(|c| {
+            json!({"at": c.at, "kind": "flow", "campaign": c.campaign_id, "reservation": c.reservation_id,
+                   "flow": c.flow_id})
+        })
+        .collect()
+}
+
+/// Time order; at the same instant, by campaign then reservation (then the order given), so
+/// that the output does not depend on processing order.
+pub fn in_time_order(mut lines: Vec<Value>) -> Vec<Value> {
     let text = |line: &Value, k: &str| line[k].as_str().unwrap_or_default().to_string();
     lines.sort_by_key(|line| (text(line, "at"), text(line, "campaign"), text(line, "reservation")));
     lines

@@ -72,7 +72,10 @@ pub fn property(id: &str, account_id: &str) -> Property {
 
 pub fn chatbot(id: &str, account_id: &str, property_id: &str) -> Chatbot {
     from_json(json!({"id": id, "account_id": account_id, "property_ids": [property_id], "languages": ["en", "pt"],
-                     "whatsapp": {"phone_number_id": "1098765"}, "sms": {"sender": "+15550001111"}}))
+                     "whatsapp": {"phone_number_id": "1098765"}, "sms": {"sender": "+15550001111"},
+                     "faqs": [{"id": "faq-1", "question": {"en": "Is there parking?"},
+                               "answer": {"en": "Yes, free parking on site.", "pt": "Sim, estacionamento gratuito no local."}}],
+                     "flows": [{"id": "flow-checkin", "name": "Online check-in"}]}))
 }
 
 /// A campaign with most of the model's shapes (trigger, buttons, conditions).

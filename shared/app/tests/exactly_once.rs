@@ -150,6 +150,8 @@ async fn runtime(
             languages: vec![],
             whatsapp: Some(WhatsAppSettings { phone_number_id: "1".into(), waba_id: None }),
             sms: Some(SmsSettings { sender: "+15550001111".into() }),
+            faqs: Vec::new(),
+            flows: Vec::new(),
         })
         .await
         .unwrap();

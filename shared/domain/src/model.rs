@@ -231,9 +231,75 @@ pub struct Chatbot {
     pub whatsapp: Option<WhatsAppSettings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms: Option<SmsSettings>,
+    /// Questions a quick-reply button may answer (README "Quick-reply buttons").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faqs: Vec<Faq>,
+    /// Conversations run by the chatbot platform that a quick-reply button may hand the guest to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<Flow>,
+}
+
+/// An FAQ of a chatbot: its question (shown to operators when they pick it for a button) and
+/// its answer per language, English always present in both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faq {
+    pub id: Id,
+    pub question: BTreeMap<String, String>,
+    pub answer: BTreeMap<String, String>,
+}
+
+impl Faq {
+    /// The answer in `language` (exact tag, then primary subtag), else English.
+    pub fn answer_in(&self, language: &str) -> (&str, &str) {
+        let primary = language.split('-').next().unwrap_or(language);
+        for tag in [language, primary] {
+            if let Some((tag, answer)) = self.answer.get_key_value(tag) {
+                return (tag.as_str(), answer.as_str());
+            }
+        }
+        ("en", self.answer.get("en").map(String::as_str).unwrap_or_default())
+    }
+}
+
+/// A flow of a chatbot: a conversation the chatbot platform runs once Relais hands it the guest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    pub id: Id,
+    pub name: String,
+}
+
+/// What a quick-reply button does when tapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ButtonLink<'a> {
+    Faq(&'a str),
+    Flow(&'a str),
+}
+
+impl QuickReplyButton {
+    pub fn link(&self) -> Option<ButtonLink<'_>> {
+        match (&self.faq_id, &self.flow_id) {
+            (Some(faq), None) => Some(ButtonLink::Faq(faq)),
+            (None, Some(flow)) => Some(ButtonLink::Flow(flow)),
+            _ => None,
+        }
+    }
 }
 
 impl Chatbot {
+    /// Whether `link` names one of this chatbot's FAQs or flows: the one rule a quick-reply
+    /// button must keep, checked when a campaign is saved and when the chatbot changes.
+    pub fn resolves(&self, link: ButtonLink<'_>) -> bool {
+        match link {
+            ButtonLink::Faq(id) => self.faqs.iter().any(|f| f.id == id),
+            ButtonLink::Flow(id) => self.flows.iter().any(|f| f.id == id),
+        }
+    }
+    pub fn faq(&self, id: &str) -> Option<&Faq> {
+        self.faqs.iter().find(|f| f.id == id)
+    }
+
     pub fn owns(&self, channel: Channel) -> bool {
         match channel {
             Channel::Whatsapp => self.whatsapp.is_some(),

@@ -42,6 +42,8 @@ fn chatbot() -> Chatbot {
         languages: vec!["pt".into()],
         whatsapp: Some(WhatsAppSettings { phone_number_id: "1".into(), waba_id: None }),
         sms: Some(SmsSettings { sender: "+15550001111".into() }),
+        faqs: Vec::new(),
+        flows: Vec::new(),
     }
 }
 

@@ -66,6 +66,16 @@ pub enum EventKind {
     GuestReply(GuestReplyEvent),
     CampaignAction(CampaignActionEvent),
     CustomFields(CustomFieldsEvent),
+    GuestTap(GuestTapEvent),
+}
+
+/// The guest taps the quick-reply button titled `button` of the campaign's WhatsApp message
+/// sent to the reservation (in the language it was sent in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestTapEvent {
+    pub reservation_id: String,
+    pub campaign: String,
+    pub button: String,
 }
 
 /// As `PATCH /reservations/{id}/custom-fields` by `by`.

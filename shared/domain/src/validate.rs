@@ -13,6 +13,11 @@ use crate::scenario::Scenario;
 
 mod campaign;
 pub use campaign::MESSAGE_CONDITION_TYPES;
+mod chatbot;
+pub use chatbot::{
+    CATALOGUE_ID_MAX_CHARS, CATALOGUE_MAX_ENTRIES, FAQ_ANSWER_MAX_CHARS, FAQ_QUESTION_MAX_CHARS, FLOW_NAME_MAX_CHARS,
+    orphaned_buttons, parse_faqs, parse_flows,
+};
 mod custom_fields;
 pub use custom_fields::{CUSTOM_FIELD_KEY_MAX_CHARS, CUSTOM_FIELDS_MAX_PER_CHANGE, parse_custom_fields};
 mod json;

@@ -16,9 +16,42 @@ pub fn parse_template_name(name: &str) -> Option<(String, u64)> {
     Some((id, revision.parse().ok()?))
 }
 
+/// The payload Relais sets on quick-reply button `index` of the message `message_id`; Meta
+/// hands it back when the guest taps the button (`button.payload` of a template quick reply,
+/// `interactive.button_reply.id` of an interactive reply), so the tap names its message and
+/// button without a lookup by phone number.
+pub fn button_payload(message_id: &str, index: usize) -> String {
+    format!("{BUTTON_PAYLOAD_PREFIX}{index}:{message_id}")
+}
+
+const BUTTON_PAYLOAD_PREFIX: &str = "relais:b";
+
+/// The message id and button index of a payload made by [`button_payload`]; `None` for any
+/// other text (a payload of another system, a guest typing).
+pub fn parse_button_payload(payload: &str) -> Option<(&str, usize)> {
+    let rest = payload.strip_prefix(BUTTON_PAYLOAD_PREFIX)?;
+    let (index, message_id) = rest.split_once(':')?;
+    if message_id.is_empty() || index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) || index.len() > 2 {
+        return None;
+    }
+    Some((message_id, index.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn button_payloads_round_trip_and_refuse_others() {
+        let id = "pre-3d~p-lis~r-1~p0";
+        assert_eq!(parse_button_payload(&button_payload(id, 2)), Some((id, 2)));
+        assert_eq!(parse_button_payload(&button_payload("a:b", 0)), Some(("a:b", 0)));
+        for other in
+            ["", "relais:b", "relais:b1", "relais:b:x", "relais:bx:id", "relais:b1:", "CONFIRM:bk_42", "relais:b999:id"]
+        {
+            assert_eq!(parse_button_payload(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn names_are_meta_safe_and_round_trip() {

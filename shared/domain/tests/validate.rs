@@ -484,7 +484,7 @@ fn quick_reply_has_1_to_3_buttons() {
     );
     refused(
         |c| {
-            let button = json!({"title": "More", "faq_id": "faq-2"});
+            let button = json!({"title": "More", "faq_id": "faq-1"});
             c["messages"]["pt"]["whatsapp"]["buttons"] =
                 json!([button.clone(), button.clone(), button.clone(), button]);
         },
@@ -519,6 +519,83 @@ fn quick_reply_button_links_exactly_one_flow_or_faq() {
         |c| remove(&mut c["messages"]["pt"]["whatsapp"]["buttons"][1], "faq_id"),
         &[("messages.pt.whatsapp.buttons[1]", codes::EXACTLY_ONE)],
     );
+}
+
+#[test]
+fn quick_reply_buttons_name_a_faq_or_flow_of_the_chatbot() {
+    refused(
+        |c| c["messages"]["pt"]["whatsapp"]["buttons"][1]["faq_id"] = json!("faq-unknown"),
+        &[("messages.pt.whatsapp.buttons[1].faq_id", codes::UNKNOWN_REFERENCE)],
+    );
+    refused(
+        |c| c["messages"]["pt"]["whatsapp"]["buttons"][0]["flow_id"] = json!("flow-none"),
+        &[("messages.pt.whatsapp.buttons[0].flow_id", codes::UNKNOWN_REFERENCE)],
+    );
+    // An FAQ id is not a flow id, whatever the spelling.
+    refused(
+        |c| {
+            remove(&mut c["messages"]["pt"]["whatsapp"]["buttons"][1], "faq_id");
+            c["messages"]["pt"]["whatsapp"]["buttons"][1]["flow_id"] = json!("faq-1");
+        },
+        &[("messages.pt.whatsapp.buttons[1].flow_id", codes::UNKNOWN_REFERENCE)],
+    );
+    // Without an account (a lone campaign), the reference cannot be judged.
+    let mut body = base_campaign();
+    body["messages"]["pt"]["whatsapp"]["buttons"][1]["faq_id"] = json!("faq-unknown");
+    assert!(validate_campaign_structure(&body).is_ok());
+}
+
+#[test]
+fn chatbot_catalogue_needs_english_and_unique_ids() {
+    scenario_refused(
+        |d| d["chatbots"][0]["faqs"][0]["answer"] = json!({"pt": "Sim"}),
+        &[("chatbots[0].faqs[0].answer.en", codes::REQUIRED)],
+    );
+    scenario_refused(
+        |d| d["chatbots"][0]["faqs"][0]["question"] = json!({"en": " "}),
+        &[("chatbots[0].faqs[0].question.en", codes::EMPTY)],
+    );
+    scenario_refused(
+        |d| d["chatbots"][0]["faqs"][0]["answer"]["zz zz"] = json!("?"),
+        &[("chatbots[0].faqs[0].answer[\"zz zz\"]", codes::INVALID_VALUE)],
+    );
+    scenario_refused(
+        |d| d["chatbots"][0]["flows"] = json!([{"id": "f", "name": "A"}, {"id": "f", "name": "B"}]),
+        &[("chatbots[0].flows[1]", codes::DUPLICATE)],
+    );
+    scenario_refused(
+        |d| d["chatbots"][0]["flows"][0]["id"] = json!("has space"),
+        &[("chatbots[0].flows[0].id", codes::INVALID_FORMAT)],
+    );
+    scenario_refused(
+        |d| d["chatbots"][0]["flows"][0]["label"] = json!("x"),
+        &[("chatbots[0].flows[0].label", codes::UNKNOWN_FIELD)],
+    );
+}
+
+#[test]
+fn a_chatbot_change_orphaning_a_button_is_found() {
+    use relais_domain::model::{Campaign, CampaignStatus};
+    use relais_domain::validate::orphaned_buttons;
+    let account = Account::example();
+    let spec = account.validate(&base_campaign()).expect("valid");
+    let mut campaign: Campaign = serde_json::from_value(json!({
+        "id": "pre-3d", "account_id": "acc-1", "created_by": "u-ed", "status": "active", "version": 1,
+        "created_at": "2026-06-01T09:00:00Z", "updated_at": "2026-06-01T09:00:00Z",
+        "category": "pre_stay", "name": "x", "property_id": "p-lis", "chatbot_id": "bot-1",
+        "trigger": {"type": "status_change"}, "target": {"status": "checked_in"},
+        "channel": {"primary": "whatsapp", "fallback": null}, "messages": {}
+    }))
+    .expect("campaign");
+    campaign.spec = spec;
+    let mut chatbot = account.chatbots[0].clone();
+    assert!(orphaned_buttons(&chatbot, &campaign).is_empty());
+    chatbot.faqs.clear();
+    assert_eq!(orphaned_buttons(&chatbot, &campaign), vec!["messages.pt.whatsapp.buttons[1].faq_id".to_string()]);
+    chatbot.flows.clear();
+    assert_eq!(orphaned_buttons(&chatbot, &campaign).len(), 2);
+    campaign.status = CampaignStatus::Archived;
+    assert!(orphaned_buttons(&chatbot, &campaign).is_empty(), "an archived campaign never sends again");
 }
 
 #[test]

@@ -338,6 +338,8 @@ pub async fn set_up(app: &App) {
             languages: vec![],
             whatsapp: Some(WhatsAppSettings { phone_number_id: "1".into(), waba_id: None }),
             sms: Some(SmsSettings { sender: "+15550001111".into() }),
+            faqs: Vec::new(),
+            flows: Vec::new(),
         })
         .await
         .unwrap();

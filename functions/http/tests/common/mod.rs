@@ -83,6 +83,10 @@ pub fn chatbot(id: &str, account: &str, properties: &[&str], whatsapp: bool, sms
         "languages": ["en", "pt", "fr"],
         "whatsapp": if whatsapp { json!({"phone_number_id": "1098765"}) } else { Value::Null },
         "sms": if sms { json!({"sender": "+15550001111"}) } else { Value::Null },
+        // The catalogue `campaign_body`'s buttons name.
+        "faqs": [{"id": "faq-1", "question": {"en": "Is there parking?"},
+                  "answer": {"en": "Yes, free parking on site.", "pt": "Sim, estacionamento gratuito no local."}}],
+        "flows": [{"id": "flow-checkin", "name": "Online check-in"}],
     }))
     .unwrap()
 }

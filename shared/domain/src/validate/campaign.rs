@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::json::{Checker, index_path, key_path};
 use super::{FieldError, ValidationContext, codes, serves};
 use crate::catalogue;
-use crate::model::{CampaignSpec, Channel, Chatbot, Property, Source};
+use crate::model::{ButtonLink, CampaignSpec, Channel, Chatbot, Property, Source};
 use crate::template::{Template, TemplateError, VARIABLES};
 
 const CAMPAIGN_FIELDS: &[&str] = &[
@@ -594,7 +594,20 @@ impl<'a> CampaignWalk<'_, 'a> {
         for field in ["flow_id", "faq_id"] {
             if let Some(link) = Checker::optional(map, field) {
                 links += 1;
-                self.c.non_empty_string(&key_path(path, field), link);
+                let link_path = key_path(path, field);
+                let Some(id) = self.c.non_empty_string(&link_path, link) else { continue };
+                // Judged only against a chatbot the user may use, or the chatbot's own error
+                // is the one to read.
+                let Some(chatbot) = self.chatbot else { continue };
+                let (link, what) =
+                    if field == "faq_id" { (ButtonLink::Faq(id), "FAQ") } else { (ButtonLink::Flow(id), "flow") };
+                if !chatbot.resolves(link) {
+                    self.c.error(
+                        &link_path,
+                        codes::UNKNOWN_REFERENCE,
+                        format!("chatbot '{}' has no {what} with the id '{id}'", chatbot.id),
+                    );
+                }
             }
         }
         if links != 1 {

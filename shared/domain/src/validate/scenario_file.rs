@@ -9,12 +9,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::campaign::{is_e164, is_language_tag};
+use super::chatbot::{parse_faqs, parse_flows};
 use super::json::{Checker, index_path, key_path};
 use super::{FieldError, ValidationContext, campaign, codes, parse_custom_fields};
 use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, QuietHours, Role, User};
 use crate::scenario::{
-    CampaignAction, CampaignActionEvent, CustomFieldsEvent, EventKind, GuestReplyEvent, Outage, PmsWebhookEvent,
-    ProviderStatus, ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent,
+    CampaignAction, CampaignActionEvent, CustomFieldsEvent, EventKind, GuestReplyEvent, GuestTapEvent, Outage,
+    PmsWebhookEvent, ProviderStatus, ProviderStatusEvent, SCENARIO_VERSION, Scenario, ScenarioCampaign, ScenarioEvent,
     SimulatedProviders,
 };
 
@@ -50,10 +51,12 @@ const PROPERTY_FIELDS: &[&str] = &[
     "default_guest_language",
     "quiet_hours",
 ];
-const CHATBOT_FIELDS: &[&str] = &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms"];
+const CHATBOT_FIELDS: &[&str] =
+    &["id", "account_id", "name", "property_ids", "languages", "whatsapp", "sms", "faqs", "flows"];
 /// Fields of a `campaigns[]` entry that belong to the scenario, not to the campaign body.
 const SCENARIO_CAMPAIGN_FIELDS: &[&str] = &["id", "created_by", "approve"];
-const EVENT_KINDS: &[&str] = &["pms_webhook", "provider_status", "guest_reply", "campaign_action", "custom_fields"];
+const EVENT_KINDS: &[&str] =
+    &["pms_webhook", "provider_status", "guest_reply", "campaign_action", "custom_fields", "guest_tap"];
 const CHANNELS: &[&str] = &["whatsapp", "sms"];
 const ROLES: &[&str] = &["viewer", "editor", "approver", "admin"];
 const PROVIDER_STATUSES: &[&str] = &["sent", "delivered", "read", "failed"];
@@ -465,6 +468,16 @@ impl ScenarioWalk {
                 self.c.non_empty_string(&key_path(&channel_path, "waba_id"), waba);
             }
         }
+        if let Some(faqs) = self.c.defaulted(path, map, "faqs")
+            && let Err(errors) = parse_faqs(&key_path(path, "faqs"), faqs)
+        {
+            self.c.errors.extend(errors);
+        }
+        if let Some(flows) = self.c.defaulted(path, map, "flows")
+            && let Err(errors) = parse_flows(&key_path(path, "flows"), flows)
+        {
+            self.c.errors.extend(errors);
+        }
     }
 
     fn providers(&mut self, value: &Value) -> Option<SimulatedProviders> {
@@ -665,6 +678,7 @@ impl ScenarioWalk {
                 "provider_status" => self.provider_status(&kind_path, body),
                 "guest_reply" => self.guest_reply(&kind_path, body),
                 "custom_fields" => self.custom_fields(&kind_path, body),
+                "guest_tap" => self.guest_tap(&kind_path, body),
                 _ => self.campaign_action(&kind_path, body),
             };
         }
@@ -751,6 +765,24 @@ impl ScenarioWalk {
             channel: channel?,
             from: from?.to_string(),
             body: body?.to_string(),
+        }))
+    }
+
+    /// The guest taps a button (by its title) of the campaign's WhatsApp message sent to the
+    /// reservation; which message and button is found at run time, as a tap names a sent one.
+    fn guest_tap(&mut self, path: &str, map: &Map<String, Value>) -> Option<EventKind> {
+        self.c.only_fields(path, map, &["reservation_id", "campaign", "button"]);
+        let reservation_id = self
+            .c
+            .required(path, map, "reservation_id")
+            .and_then(|v| self.c.non_empty_string(&key_path(path, "reservation_id"), v));
+        let campaign = self.known_campaign(path, map);
+        let button =
+            self.c.required(path, map, "button").and_then(|v| self.c.non_empty_string(&key_path(path, "button"), v));
+        Some(EventKind::GuestTap(GuestTapEvent {
+            reservation_id: reservation_id?.to_string(),
+            campaign: campaign?.to_string(),
+            button: button?.to_string(),
         }))
     }
 
