@@ -56,7 +56,7 @@ LOADER_CREATES = {"EventBus", "ReservationChangedRule", "EventQueuesPolicy", "Sw
 DENIED = {
     "PmsWebhookFunction": ("sqs:SendMessage on the dispatch queue", "sqs", "send_message"),
     "CampaignsApiFunction": ("dynamodb:DeleteTable", "dynamodb", "delete_table"),
-    "DeliveryStatusFunction": ("events:PutEvents on the bus", "events", "put_events"),
+    "DeliveryStatusFunction": ("dynamodb:DeleteTable", "dynamodb", "delete_table"),
     "SweepFunction": ("events:PutEvents on the bus", "events", "put_events"),
     "EvaluatorFunction": ("ssm:GetParameter of the WhatsApp token", "ssm", "get_parameter"),
     "DispatcherFunction": ("ses:SendEmail", "sesv2", "send_email"),

@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | pms-webhook | store, bus, PMS vendor adapters | `RELAIS_TABLE`, `RELAIS_EVENT_BUS` | none |
 //! | campaigns-api | store, queue, bus (operator custom fields), mailer, WhatsApp templates | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL`, `RELAIS_EVENT_BUS` | WhatsApp token |
-//! | delivery-status | store, queue, mailer, callback checks | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | WhatsApp app secret and verify token, Twilio auth token |
+//! | delivery-status | store, queue, mailer, callback checks, WhatsApp (FAQ answers), bus (flow hand-offs) | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL`, `RELAIS_EVENT_BUS` | WhatsApp app secret, verify token and token, Twilio auth token |
 //! | sweep | store, queue, mailer, WhatsApp templates (status polling) | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | WhatsApp token |
 //! | evaluator | store, queue | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | none |
 //! | dispatcher | store, queue, WhatsApp, SMS | `RELAIS_TABLE`, `RELAIS_DISPATCH_QUEUE_URL` | WhatsApp token, Twilio auth token |
@@ -181,10 +181,24 @@ pub async fn campaigns_api() -> Result<LambdaApp, InitError> {
 pub async fn delivery_status() -> Result<LambdaApp, InitError> {
     let base = Base::load().await?;
     let settings = base
-        .channel_settings(&[Secret::WhatsAppAppSecret, Secret::WhatsAppVerifyToken, Secret::TwilioAuthToken])
+        .channel_settings(&[
+            Secret::WhatsAppAppSecret,
+            Secret::WhatsAppVerifyToken,
+            Secret::TwilioAuthToken,
+            Secret::WhatsAppToken,
+        ])
         .await?;
     let callbacks = settings.callbacks();
-    let ports = Ports { queue: Some(base.queue()?), mailer: Some(base.mailer()), ..Ports::default() };
+    let channels = settings.channels()?;
+    let ports = Ports {
+        queue: Some(base.queue()?),
+        mailer: Some(base.mailer()),
+        // A tapped FAQ button is answered with a free-form WhatsApp text; a flow button is
+        // handed to the chatbot platform as a GuestChoseFlow event on the bus.
+        whatsapp: Some(whatsapp_sender(&channels)?),
+        bus: Some(Arc::new(relais_aws::event_bus(&base.sdk, required(relais_aws::ENV_EVENT_BUS)?))),
+        ..Ports::default()
+    };
     let app = base.app(ports, AppConfig { public_url: callbacks.public_url.clone() });
     Ok(LambdaApp::new(app, callbacks))
 }
