@@ -130,7 +130,7 @@ class Rehearsal:
         self.functions = {}
         self.keys = {}
         self.moto = None
-        self.state = {}
+        self.configs = {}
 
     # -------------------------------------------------------------- emulator and clients
     def client(self, service, keys=None):
@@ -293,10 +293,10 @@ class Rehearsal:
         physical["ReservationChangedRule.Arn"] = arn
         targets = self.resolve(rule["Targets"], physical)
         events.put_targets(Rule=f"{STACK}-ReservationChangedRule", EventBusName=bus_name, Targets=targets)
+        physical["SweepFunctionSchedule.Arn"] = (
+            f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{self.physical.get('SweepFunctionSchedule')}")
         for name in ("EventQueuesPolicy", "SweepDLQPolicy"):
             props = self.cfn["Resources"][name]["Properties"]
-            physical.setdefault("SweepFunctionSchedule.Arn",
-                                f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{self.physical.get('SweepFunctionSchedule')}")
             policy = self.resolve(props["PolicyDocument"], physical)
             for q in self.resolve(props["Queues"], physical):
                 sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps(policy)})
@@ -388,7 +388,7 @@ class Rehearsal:
             iam.put_user_policy(UserName=user, PolicyName="role",
                                 PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
             self.keys[logical] = iam.create_access_key(UserName=user)["AccessKey"]
-            self.state.setdefault("configs", {})[logical] = config
+            self.configs[logical] = config
             actions = sorted({a for st in statements for a in st["Action"] if not a.startswith(("logs:", "xray:"))})
             lines.append(f"{FUNCTIONS[logical]}: {len(actions)} actions")
         self.report.note("moto checks IAM actions, not resource ARNs: each function's statements are kept with "
@@ -416,7 +416,7 @@ class Rehearsal:
     def start_functions(self):
         out = []
         for logical, binary in FUNCTIONS.items():
-            config = self.state["configs"][logical]
+            config = self.configs[logical]
             fn = Function(logical, config, self.bootstrap(binary), self.keys[logical], self.url, REGION,
                           os.path.join(self.logs, f"{binary}.log"))
             self.functions[logical] = fn

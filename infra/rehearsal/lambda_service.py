@@ -204,9 +204,12 @@ class Function:
 def http_event(route_key, path, method, body=None, headers=None, query="", claims=None, path_parameters=None):
     """An API Gateway HTTP API (payload format 2.0) event."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    raw = body if isinstance(body, (bytes, type(None))) else (body if isinstance(body, str) else json.dumps(body))
-    if isinstance(raw, str):
-        raw = raw.encode()
+    if body is None or isinstance(body, bytes):
+        raw = body
+    elif isinstance(body, str):
+        raw = body.encode()
+    else:
+        raw = json.dumps(body).encode()
     context = {
         "accountId": "123456789012", "apiId": "rehearsal", "domainName": "rehearsal.execute-api.local",
         "domainPrefix": "rehearsal", "requestId": str(uuid.uuid4()), "routeKey": route_key, "stage": "$default",
@@ -255,8 +258,12 @@ class HttpApi:
             if len(a) != len(b):
                 continue
             params = {}
-            if all(x == y or (x.startswith("{") and x.endswith("}") and params.setdefault(x[1:-1], y) is not None)
-                   for x, y in zip(a, b)):
+            for x, y in zip(a, b):
+                if x.startswith("{") and x.endswith("}"):
+                    params[x[1:-1]] = y
+                elif x != y:
+                    break
+            else:
                 return route_method, pattern, target, secured, params
         return None
 

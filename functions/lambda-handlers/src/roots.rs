@@ -35,7 +35,7 @@ use crate::{InitError, LambdaApp};
 
 /// A setting the function cannot start without: its value, or init fails naming it.
 fn required(name: &'static str) -> Result<String, InitError> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).ok_or(InitError::Missing(name))
+    optional(name).ok_or(InitError::Missing(name))
 }
 
 fn optional(name: &str) -> Option<String> {
@@ -60,6 +60,10 @@ impl Base {
 
     fn queue(&self) -> Result<Arc<dyn WorkQueue>, InitError> {
         Ok(Arc::new(relais_aws::sqs_queue(&self.sdk, required(relais_aws::ENV_DISPATCH_QUEUE_URL)?)))
+    }
+
+    fn bus(&self) -> Result<Arc<dyn EventBus>, InitError> {
+        Ok(Arc::new(relais_aws::event_bus(&self.sdk, required(relais_aws::ENV_EVENT_BUS)?)))
     }
 
     fn mailer(&self) -> Arc<dyn Mailer> {
@@ -153,7 +157,7 @@ fn sms_sender(channels: &ChannelsConfig) -> Result<Arc<dyn ChannelSender>, InitE
 /// pms-webhook: PMS webhooks and CSV imports.
 pub async fn pms_webhook() -> Result<LambdaApp, InitError> {
     let base = Base::load().await?;
-    let bus: Arc<dyn EventBus> = Arc::new(relais_aws::event_bus(&base.sdk, required(relais_aws::ENV_EVENT_BUS)?));
+    let bus = base.bus()?;
     let vendors: Arc<dyn PmsVendors> =
         Arc::new(relais_pms::PmsAdapters::new(base.clock.clone()).map_err(InitError::Http)?);
     let app = base.app(Ports { bus: Some(bus), vendors: Some(vendors), ..Ports::default() }, AppConfig::default());
@@ -167,7 +171,7 @@ pub async fn campaigns_api() -> Result<LambdaApp, InitError> {
     let channels = settings.channels()?;
     let ports = Ports {
         queue: Some(base.queue()?),
-        bus: Some(Arc::new(relais_aws::event_bus(&base.sdk, required(relais_aws::ENV_EVENT_BUS)?))),
+        bus: Some(base.bus()?),
         mailer: Some(base.mailer()),
         whatsapp: Some(whatsapp_sender(&channels)?),
         ..Ports::default()
@@ -196,7 +200,7 @@ pub async fn delivery_status() -> Result<LambdaApp, InitError> {
         // A tapped FAQ button is answered with a free-form WhatsApp text; a flow button is
         // handed to the chatbot platform as a GuestChoseFlow event on the bus.
         whatsapp: Some(whatsapp_sender(&channels)?),
-        bus: Some(Arc::new(relais_aws::event_bus(&base.sdk, required(relais_aws::ENV_EVENT_BUS)?))),
+        bus: Some(base.bus()?),
         ..Ports::default()
     };
     let app = base.app(ports, AppConfig { public_url: callbacks.public_url.clone() });
