@@ -1,6 +1,9 @@
 //! Create the whole Relais resource set on an emulator (moto, LocalStack) or a sandbox
 //! account: table, dispatch queue, evaluator queue, event bus and the rule that sends
 //! `ReservationChanged` events to the evaluator queue. In AWS, `template.yaml` creates these.
+//! Also a queue standing in for the chatbot platform's subscription to `GuestChoseFlow`
+//! (in AWS the chatbot platform creates its own rule on the bus), so that a run can show
+//! which flows guests were handed to.
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_eventbridge::types::Target;
@@ -14,6 +17,8 @@ pub struct Provisioned {
     pub settings: AwsSettings,
     pub evaluator_queue_url: String,
     pub rule: String,
+    /// Receives every `GuestChoseFlow` event of the bus.
+    pub flow_queue_url: String,
 }
 
 /// The event pattern of the evaluator rule (same as in `template.yaml`).
@@ -21,6 +26,15 @@ pub fn evaluator_event_pattern() -> String {
     serde_json::json!({
         "source": [crate::eventbridge::SOURCE],
         "detail-type": [crate::eventbridge::DETAIL_TYPE],
+    })
+    .to_string()
+}
+
+/// The event pattern a chatbot platform subscribes with to receive the guests' flow choices.
+pub fn flow_choice_event_pattern() -> String {
+    serde_json::json!({
+        "source": [crate::eventbridge::FLOW_SOURCE],
+        "detail-type": [crate::eventbridge::FLOW_DETAIL_TYPE],
     })
     .to_string()
 }
@@ -45,38 +59,52 @@ pub async fn provision(
 
     let dispatch_queue_url = create_queue(&sqs, &format!("{prefix}-dispatch")).await?;
     let evaluator_queue_url = create_queue(&sqs, &format!("{prefix}-evaluator")).await?;
-    let evaluator_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&evaluator_queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(err)?
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .ok_or("the evaluator queue has no ARN")?;
+    let evaluator_arn = queue_arn(&sqs, &evaluator_queue_url).await?;
+    let flow_queue_url = create_queue(&sqs, &format!("{prefix}-flows")).await?;
+    let flow_arn = queue_arn(&sqs, &flow_queue_url).await?;
 
     let bus = format!("{prefix}-bus");
     if events.describe_event_bus().name(&bus).send().await.is_err() {
         events.create_event_bus().name(&bus).send().await.map_err(err)?;
     }
     let rule = format!("{prefix}-reservation-changed");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(evaluator_event_pattern())
-        .send()
-        .await
-        .map_err(err)?;
-    let target = Target::builder().id("evaluator-queue").arn(evaluator_arn).build().map_err(err)?;
-    events.put_targets().rule(&rule).event_bus_name(&bus).targets(target).send().await.map_err(err)?;
+    route_to_queue(&events, &bus, &rule, evaluator_event_pattern(), "evaluator-queue", evaluator_arn).await?;
+    let flow_rule = format!("{prefix}-guest-chose-flow");
+    route_to_queue(&events, &bus, &flow_rule, flow_choice_event_pattern(), "flow-queue", flow_arn).await?;
 
     Ok(Provisioned {
         settings: AwsSettings { table, dispatch_queue_url, event_bus: bus, mail_from: mail_from.to_string() },
         evaluator_queue_url,
         rule,
+        flow_queue_url,
     })
+}
+
+/// A rule on `bus` that delivers the events matching `pattern` to the queue `queue_arn`.
+async fn route_to_queue(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    rule: &str,
+    pattern: String,
+    target_id: &str,
+    queue_arn: String,
+) -> Result<(), String> {
+    events.put_rule().name(rule).event_bus_name(bus).event_pattern(pattern).send().await.map_err(err)?;
+    let target = Target::builder().id(target_id).arn(queue_arn).build().map_err(err)?;
+    events.put_targets().rule(rule).event_bus_name(bus).targets(target).send().await.map_err(err)?;
+    Ok(())
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<String, String> {
+    sqs.get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(err)?
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or_else(|| format!("queue {queue_url} has no ARN"))
 }
 
 async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, String> {

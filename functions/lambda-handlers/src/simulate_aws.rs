@@ -9,7 +9,8 @@
 //! scheduled-event JSON; state lives in DynamoDB. Sends go to an outbox (as in the embedded
 //! backend, with the scenario's `providers.*.rejects`). Other events (provider statuses, guest
 //! replies, campaign actions) call the same service functions the delivery-status and
-//! campaigns-api handlers call.
+//! campaigns-api handlers call. `flow` lines are the `GuestChoseFlow` events EventBridge
+//! delivered to a queue subscribed as a chatbot platform would be.
 //!
 //! Resources are provisioned afresh (unique names) for each run. Delays of dispatch jobs are
 //! real SQS delays; scenarios whose sends are retried with backoff (transient provider errors)
@@ -22,9 +23,11 @@ use lambda_http::tower::ServiceExt;
 use lambda_runtime::{Context, LambdaEvent};
 use relais_app::embedded::{MailOutbox, OutboxChannel, VirtualClock};
 use relais_app::engine::EngineError;
+use relais_app::ports::GuestChoseFlow;
 use relais_app::ports::Store;
 use relais_app::simulate::{
-    Point, SimulationError, SimulationOutput, apply_event, final_lines, sent_lines_of, setup, timeline,
+    Point, SimulationError, SimulationOutput, apply_event, final_lines, flow_lines, in_time_order, sent_lines_of,
+    setup, timeline,
 };
 use relais_app::{App, AppConfig};
 use relais_aws::{AwsAdapters, provision};
@@ -104,7 +107,10 @@ pub async fn simulate_aws(
     }
 
     let messages = all_messages(app.store.as_ref(), &scenario).await?;
-    output.lines.extend(sent_lines_of(&outbox.records(), &messages));
+    let flows = flow_choices(&driver, &provisioned.flow_queue_url).await?;
+    let mut lines = sent_lines_of(&outbox.records(), &messages);
+    lines.extend(flow_lines(&flows, &messages));
+    output.lines.extend(in_time_order(lines));
     output.lines.extend(final_lines(messages));
     Ok(output)
 }
@@ -133,6 +139,22 @@ async fn all_messages(store: &dyn Store, scenario: &Scenario) -> Result<Vec<Mess
         }
     }
     Ok(messages)
+}
+
+/// Every `GuestChoseFlow` event the bus delivered to the flow queue (the queue is emptied).
+async fn flow_choices(driver: &SqsDriver, queue_url: &str) -> Result<Vec<GuestChoseFlow>, SimulationError> {
+    let mut choices = Vec::new();
+    loop {
+        let batch = driver.receive(queue_url).await.map_err(transport)?;
+        if batch.records.is_empty() {
+            return Ok(choices);
+        }
+        for record in &batch.records {
+            let event: Value = serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(transport)?;
+            choices.push(serde_json::from_value(event["detail"].clone()).map_err(transport)?);
+        }
+        driver.delete_succeeded(queue_url, &batch, &Default::default()).await.map_err(transport)?;
+    }
 }
 
 /// The EventBridge scheduled event of a sweep at `at`.

@@ -3,7 +3,8 @@
 //! with the embedded simulator and the scenario's expected file.
 //!
 //! By default a short scenario made for this test runs (every trigger type, a WhatsApp refusal
-//! with SMS fallback, a provider failure, a duplicate webhook, an opt-out: 2.5 days, 121 sweeps),
+//! with SMS fallback, a provider failure, a duplicate webhook, an opt-out, quick-reply taps answering
+//! a FAQ and handing a flow over EventBridge: 2.5 days, 121 sweeps),
 //! since each sweep step costs some 15 requests to the emulator. `RELAIS_SIM_AWS=a,b` adds
 //! scenario files of `tests/scenarios` by name; `RELAIS_SIM_AWS=all` runs every one of them.
 
