@@ -90,27 +90,17 @@ async fn a_chatbot_change_orphaning_a_live_button_is_a_conflict() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
-/// Meta's inbound message notification carrying `message` (a tap).
-fn inbound(message: serde_json::Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
-        "field": "messages",
-        "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1098765"},
-                  "contacts": [{"wa_id": "351912345678"}], "messages": [message]}}]}]}))
-    .unwrap()
-}
-
-#[tokio::test]
-async fn taps_through_meta_webhook_in_both_formats() {
-    use axum::body::Body;
-    use axum::http::{Method, Request};
-    let h = Harness::new().await;
+/// An active campaign whose quick-reply buttons are Parking (FAQ `faq-1`) then Check-in (flow
+/// `flow-checkin`), sent to r-1 on WhatsApp in pt: its body and the payloads of the send.
+async fn sent_with_buttons(h: &Harness) -> (serde_json::Value, Vec<String>) {
     let mut body = checkin_campaign("p-lis", "bot-1");
     body["channel"] = json!({"primary": "whatsapp", "fallback": null});
     body["messages"] = json!({"en": {"whatsapp": {"type": "quick_reply", "body": "Welcome {{guest_first_name}}!",
         "buttons": [{"title": "Parking", "faq_id": "faq-1"}, {"title": "Check-in", "flow_id": "flow-checkin"}]}},
         "pt": {"whatsapp": {"type": "quick_reply", "body": "Bem-vinda {{guest_first_name}}!",
         "buttons": [{"title": "Estacionamento", "faq_id": "faq-1"}, {"title": "Check-in", "flow_id": "flow-checkin"}]}}});
-    h.active_campaign(body).await;
+    let id = h.active_campaign(body.clone()).await;
+    body["id"] = json!(id);
     for (event, status) in [("e1", "confirmed"), ("e2", "checked_in")] {
         h.webhook(
             "p-lis",
@@ -123,9 +113,53 @@ async fn taps_through_meta_webhook_in_both_formats() {
     assert_eq!(sent.len(), 1);
     let payloads = sent[0].request.button_payloads.clone();
     assert_eq!(payloads.len(), 2, "one payload per button on the template send");
-    let post = |bytes: Vec<u8>| {
-        Request::builder().method(Method::POST).uri("/webhooks/whatsapp").body(Body::from(bytes)).unwrap()
-    };
+    (body, payloads)
+}
+
+fn post(bytes: Vec<u8>) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri("/webhooks/whatsapp")
+        .body(axum::body::Body::from(bytes))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_tap_does_what_the_button_the_guest_saw_said_after_the_campaign_changed() {
+    let h = Harness::new().await;
+    let (mut body, payloads) = sent_with_buttons(&h).await;
+    let id = body["id"].as_str().unwrap().to_string();
+    body.as_object_mut().unwrap().remove("id");
+    // The editor swaps the buttons after the send: the guest's phone still shows Parking first.
+    let buttons = &mut body["messages"]["pt"]["whatsapp"]["buttons"];
+    let (first, second) = (buttons[0].clone(), buttons[1].clone());
+    *buttons = json!([second, first]);
+    let r = h.put(&format!("/campaigns/{id}"), "u-ed", body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let tap = inbound(json!({"from": "351912345678", "id": "wamid.IN1", "timestamp": "1780000000", "type": "button",
+        "button": {"payload": payloads[0], "text": "Estacionamento"}}));
+    assert_eq!(h.send(post(tap)).await.status, StatusCode::OK);
+    let sent = h.runtime.outbox.records();
+    assert_eq!(sent.len(), 2, "the parking answer went out");
+    assert_eq!(sent[1].request.body, "Sim, estacionamento gratuito no local.");
+    assert!(h.runtime.bus.flow_choices().is_empty(), "no flow was handed over for the parking button");
+}
+
+/// Meta's inbound message notification carrying `message` (a tap).
+fn inbound(message: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
+        "field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1098765"},
+                  "contacts": [{"wa_id": "351912345678"}], "messages": [message]}}]}]}))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn taps_through_meta_webhook_in_both_formats() {
+    let h = Harness::new().await;
+    let (_, payloads) = sent_with_buttons(&h).await;
+    let sent = h.runtime.outbox.records();
 
     // Template quick reply: `type: button`, `button.payload`. Answered once, in pt.
     let tap = inbound(json!({"from": "351912345678", "id": "wamid.IN1", "timestamp": "1780000000", "type": "button",
@@ -155,8 +189,10 @@ async fn taps_through_meta_webhook_in_both_formats() {
     );
 
     // Payloads naming nothing known: 200, ignored; a button title is never read as STOP.
-    let past_the_last_button = format!("relais:b9:{}", &payloads[0]["relais:b0:".len()..]);
-    for payload in ["relais:b7:nope~p-lis~r-1~t0", past_the_last_button.as_str(), "CONFIRM:bk_42"] {
+    let message_id = payloads[0].strip_prefix("relais:faq:faq-1:").expect("the payload names the FAQ");
+    let past_the_last_button = format!("relais:b9:{message_id}");
+    let gone_faq = format!("relais:faq:faq-gone:{message_id}");
+    for payload in ["relais:b7:nope~p-lis~r-1~t0", &past_the_last_button, &gone_faq, "CONFIRM:bk_42"] {
         let tap = inbound(json!({"from": "351912345678", "id": "wamid.IN3", "type": "button",
             "button": {"payload": payload, "text": "STOP"}}));
         assert_eq!(h.send(post(tap)).await.status, StatusCode::OK);

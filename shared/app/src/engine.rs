@@ -449,15 +449,22 @@ async fn take_send_slot(
     Ok(false)
 }
 
-/// Each quick-reply button carries a payload naming this message and the button, which Meta
-/// hands back on a tap.
+/// Each quick-reply button carries a payload naming this message and the FAQ or flow the
+/// button stands for, which Meta hands back on a tap.
+pub(crate) fn payload_of(message_id: &str, index: usize, button: &relais_domain::QuickReplyButton) -> String {
+    match button.link() {
+        Some(link) => relais_domain::whatsapp::button_payload(message_id, link),
+        None => relais_domain::whatsapp::button_position_payload(message_id, index),
+    }
+}
+
 fn button_payloads(message: &Message, loaded: &Loaded, rendered: &Rendered) -> Vec<String> {
     if rendered.channel != Channel::Whatsapp {
         return Vec::new();
     }
     match loaded.campaign.spec.messages.get(&rendered.language).and_then(|c| c.whatsapp.as_ref()) {
         Some(WhatsAppContent::QuickReply { buttons, .. }) => {
-            (0..buttons.len()).map(|index| relais_domain::whatsapp::button_payload(&message.id, index)).collect()
+            buttons.iter().enumerate().map(|(index, button)| payload_of(&message.id, index, button)).collect()
         }
         _ => Vec::new(),
     }

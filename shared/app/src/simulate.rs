@@ -305,8 +305,10 @@ async fn tap_payload(app: &App, message: &Message, title: &str) -> Result<String
         Some(WhatsAppContent::QuickReply { buttons, .. }) => buttons.as_slice(),
         _ => &[],
     };
-    let index = buttons.iter().position(|b| b.title == title).unwrap_or(buttons.len());
-    Ok(relais_domain::whatsapp::button_payload(&message.id, index))
+    Ok(match buttons.iter().enumerate().find(|(_, b)| b.title == title) {
+        Some((index, button)) => crate::engine::payload_of(&message.id, index, button),
+        None => relais_domain::whatsapp::button_position_payload(&message.id, buttons.len()),
+    })
 }
 
 async fn all_of_reservation(app: &App, scenario: &Scenario, reservation_id: &str) -> Vec<Message> {

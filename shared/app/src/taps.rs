@@ -1,12 +1,13 @@
 //! A guest tapped a quick-reply button of a sent WhatsApp message (README "Quick-reply
 //! buttons"). The button's payload (set on the template message, handed back by Meta's button
-//! reply webhook) names the message and the button; the button names an FAQ (answered once, in
-//! the message's language, as a free-form WhatsApp text: the tap opened the 24-hour service
-//! window) or a flow (`GuestChoseFlow` on the event bus for the chatbot platform). Both go on
-//! the reservation's timeline, which is also what makes a replayed tap do nothing more.
+//! reply webhook) names the message and the FAQ or flow the guest saw on the button, whatever
+//! the campaign's buttons are now. An FAQ is answered once, in the message's language, as a
+//! free-form WhatsApp text (the tap opened the 24-hour service window); a flow goes to the
+//! chatbot platform as `GuestChoseFlow` on the event bus. Both go on the reservation's
+//! timeline, which is also what makes a replayed tap do nothing more.
 
 use chrono::Duration;
-use relais_domain::whatsapp::parse_button_payload;
+use relais_domain::whatsapp::{TappedButton, parse_button_payload};
 use relais_domain::{ButtonLink, Channel, Message, WhatsAppContent};
 
 use crate::App;
@@ -50,7 +51,7 @@ pub fn parse_faq_answer_key(key: &str) -> Option<(&str, &str)> {
 /// Handle a tap on the button whose payload is `payload`.
 pub async fn apply_button_tap(app: &App, payload: &str) -> EngineResult<TapOutcome> {
     let now = app.clock.now();
-    let Some((message_id, index)) = parse_button_payload(payload) else {
+    let Some((message_id, tapped)) = parse_button_payload(payload) else {
         return Ok(TapOutcome::Ignored("not a Relais button payload"));
     };
     let Some(message) = app.store.get_message(message_id).await? else {
@@ -63,11 +64,14 @@ pub async fn apply_button_tap(app: &App, payload: &str) -> EngineResult<TapOutco
         return Ok(TapOutcome::Ignored("unknown campaign"));
     };
     let language = message.language.clone().unwrap_or_else(|| "en".to_string());
-    let button = match campaign.spec.messages.get(&language).and_then(|c| c.whatsapp.as_ref()) {
-        Some(WhatsAppContent::QuickReply { buttons, .. }) => buttons.get(index),
-        _ => None,
+    let link = match tapped {
+        TappedButton::Link(link) => Some(link),
+        TappedButton::Position(index) => match campaign.spec.messages.get(&language).and_then(|c| c.whatsapp.as_ref()) {
+            Some(WhatsAppContent::QuickReply { buttons, .. }) => buttons.get(index).and_then(|b| b.link()),
+            _ => None,
+        },
     };
-    let Some(link) = button.and_then(|b| b.link()) else {
+    let Some(link) = link else {
         return Ok(TapOutcome::Ignored("unknown button"));
     };
     let Some(chatbot) = app.store.get_chatbot(&campaign.spec.chatbot_id).await? else {
@@ -82,7 +86,10 @@ pub async fn apply_button_tap(app: &App, payload: &str) -> EngineResult<TapOutco
     if record.events.iter().any(|e| handled(e, &message.id, link)) {
         return Ok(TapOutcome::AlreadyHandled);
     }
-    let claim = format!("tap~{}~{index}", message.id);
+    let claim = match link {
+        ButtonLink::Faq(id) => format!("tap~{}~faq~{id}", message.id),
+        ButtonLink::Flow(id) => format!("tap~{}~flow~{id}", message.id),
+    };
     if !app.store.remember(&claim, now, now + Duration::seconds(IN_FLIGHT_SECONDS)).await? {
         return Ok(TapOutcome::AlreadyHandled);
     }
@@ -152,7 +159,7 @@ pub async fn apply_button_tap(app: &App, payload: &str) -> EngineResult<TapOutco
         }
     };
     record_on_timeline(app, &message, event).await?;
-    tracing::info!(message_id = %message.id, button = index, "quick-reply tap handled");
+    tracing::info!(message_id = %message.id, "quick-reply tap handled");
     Ok(outcome)
 }
 
