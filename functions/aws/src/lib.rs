@@ -92,6 +92,16 @@ pub fn ses_mailer(sdk_config: &aws_config::SdkConfig, from: impl Into<String>) -
 }
 
 /// The AWS-backed ports, built once per process (clients are reused across invocations).
+/// The AWS configuration loader every Relais binary and test starts from: the environment's
+/// settings (region, credentials, `AWS_ENDPOINT_URL`) with the SDK's HTTPS client on rustls and
+/// ring, the TLS stack the provider clients use too (one per binary; the SDK's default would
+/// add aws-lc, some 2 MiB of each bootstrap). Trust roots are the system's, as by default.
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https)
+}
+
 #[derive(Clone)]
 pub struct AwsAdapters {
     pub settings: AwsSettings,
@@ -108,7 +118,7 @@ impl AwsAdapters {
     /// every adapter.
     pub async fn from_env(clock: Arc<dyn Clock>) -> Result<AwsAdapters, ConfigError> {
         let settings = AwsSettings::from_env()?;
-        let sdk_config = aws_config::load_from_env().await;
+        let sdk_config = sdk_loader().load().await;
         Ok(AwsAdapters::new(&sdk_config, settings, clock))
     }
 

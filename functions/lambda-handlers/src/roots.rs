@@ -52,7 +52,7 @@ struct Base {
 impl Base {
     async fn load() -> Result<Base, InitError> {
         let table = required(relais_aws::ENV_TABLE)?;
-        let sdk = aws_config::load_from_env().await;
+        let sdk = relais_aws::sdk_loader().load().await;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(relais_aws::dynamo_store(&sdk, table, clock.clone()));
         Ok(Base { sdk, clock, store })

@@ -62,7 +62,7 @@ pub fn run(args: InitAccount) -> ExitCode {
         Err(e) => return fail(1, "runtime", None, &e.to_string()),
     };
     runtime.block_on(async {
-        let sdk = aws_config::load_from_env().await;
+        let sdk = relais_aws::sdk_loader().load().await;
         let store = relais_aws::dynamo_store(&sdk, table, Arc::new(SystemClock));
         use relais_app::ports::Store;
         match store.get_account(&account.id).await {

@@ -29,7 +29,7 @@ pub fn run(file: Option<&Path>, aws: bool) -> ExitCode {
     };
     let result = runtime.block_on(async {
         if aws {
-            let config = aws_config::load_from_env().await;
+            let config = relais_aws::sdk_loader().load().await;
             relais_lambda::simulate_aws::simulate_aws(&doc, &config).await
         } else {
             simulate(&doc).await

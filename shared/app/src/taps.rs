@@ -66,10 +66,12 @@ pub async fn apply_button_tap(app: &App, payload: &str) -> EngineResult<TapOutco
     let language = message.language.clone().unwrap_or_else(|| "en".to_string());
     let link = match tapped {
         TappedButton::Link(link) => Some(link),
-        TappedButton::Position(index) => match campaign.spec.messages.get(&language).and_then(|c| c.whatsapp.as_ref()) {
-            Some(WhatsAppContent::QuickReply { buttons, .. }) => buttons.get(index).and_then(|b| b.link()),
-            _ => None,
-        },
+        TappedButton::Position(index) => {
+            match campaign.spec.messages.get(&language).and_then(|c| c.whatsapp.as_ref()) {
+                Some(WhatsAppContent::QuickReply { buttons, .. }) => buttons.get(index).and_then(|b| b.link()),
+                _ => None,
+            }
+        }
     };
     let Some(link) = link else {
         return Ok(TapOutcome::Ignored("unknown button"));

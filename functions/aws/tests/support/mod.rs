@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -51,12 +51,7 @@ pub fn moto_url() -> Option<String> {
 }
 
 pub async fn sdk_config(url: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(Region::new("eu-west-1"))
-        .test_credentials()
-        .load()
-        .await
+    relais_aws::sdk_loader().endpoint_url(url).region(Region::new("eu-west-1")).test_credentials().load().await
 }
 
 /// A name no other test uses.

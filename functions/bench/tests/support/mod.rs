@@ -40,7 +40,7 @@ pub fn moto_url() -> Option<String> {
 }
 
 pub async fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    relais_aws::sdk_loader()
         .endpoint_url(url)
         .region(aws_config::Region::new("eu-west-1"))
         .test_credentials()
