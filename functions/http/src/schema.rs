@@ -329,6 +329,9 @@ pub struct PropertyOption {
     /// `schedule` and `relative` always; `status_change` only when the PMS delivers events.
     pub triggers: Vec<String>,
     pub units: Vec<UnitDoc>,
+    /// The property's quiet hours (SPEC 2.1): a campaign that respects them sends at their end
+    /// what falls due inside them. `null`: none.
+    pub quiet_hours: Option<QuietHoursDoc>,
     /// Offered chatbots serving this property.
     pub chatbot_ids: Vec<String>,
 }
