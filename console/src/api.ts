@@ -95,7 +95,20 @@ export interface PropertyOption {
   pms_delivers_events: boolean;
   triggers: string[];
   units: Unit[];
+  /** Property-local; a campaign that respects them sends at their end what falls due inside. */
+  quiet_hours?: { start: string; end: string } | null;
   chatbot_ids: string[];
+}
+
+export interface FaqOption {
+  id: string;
+  /** Language tag -> question; `en` always. */
+  question: Record<string, string>;
+}
+
+export interface FlowOption {
+  id: string;
+  name: string;
 }
 
 export interface ChatbotOption {
@@ -106,6 +119,9 @@ export interface ChatbotOption {
   primary_channels: Channel[];
   fallback_channels: Channel[];
   languages: string[];
+  /** What a quick-reply button may name (`faq_id`, `flow_id`). */
+  faqs?: FaqOption[];
+  flows?: FlowOption[];
 }
 
 export interface CampaignOptions {
@@ -146,6 +162,8 @@ export interface Campaign {
   messages: Record<string, { whatsapp?: any; sms?: any }>;
   reservation_conditions: any[];
   message_conditions: any[];
+  /** Left out when `respect` (the default). */
+  quiet_hours?: "respect" | "ignore" | null;
 }
 
 export interface Notification {
@@ -187,7 +205,31 @@ export interface ReservationTimeline {
   check_in: string;
   check_out: string;
   transitions: { seq: number; from?: string | null; to: string; at: string }[];
+  /** What conditions read: the PMS's values with the operators' over them. */
+  custom_fields?: Record<string, boolean>;
+  /** The PMS's own values (also those an operator overrides). */
+  pms_custom_fields?: Record<string, boolean>;
+  /** Set by operators (`PATCH /reservations/{id}/custom-fields`). */
+  operator_custom_fields?: Record<string, boolean>;
+  /** Timeline entries besides messages: `custom_field`, `faq_answered`, `flow_chosen`. */
+  events?: ReservationEvent[];
   messages: MessageView[];
+}
+
+export type ReservationEvent =
+  | { kind: "custom_field"; at: string; by: string; key: string; value: boolean | null }
+  | { kind: "faq_answered"; at: string; campaign_id: string; message_id: string; faq_id: string; language: string }
+  | { kind: "flow_chosen"; at: string; campaign_id: string; message_id: string; flow_id: string };
+
+/** `GET /me`, `PUT /me`. */
+export interface Me {
+  id: string;
+  account_id: string;
+  role: string;
+  name?: string | null;
+  email?: string | null;
+  email_notifications: boolean;
+  language: "en" | "fr";
 }
 
 export interface PreviewRecipient {

@@ -6,14 +6,16 @@
 //   #/approvals                          pending campaigns (approvers)
 //   #/reservations, #/reservations/{id}  a reservation's timeline
 //   #/notifications
+//   #/settings                           the user's own language and e-mail preference (GET/PUT /me)
 
-import { useCallback, useEffect, useState } from "preact/hooks";
-import { get, setUnauthorizedHandler, type CampaignOptions, type Notification } from "./api";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { get, request, setUnauthorizedHandler, type CampaignOptions, type Me, type Notification } from "./api";
 import { canApprove, currentIdentity, forgetToken, signOut, type Identity } from "./auth";
 import { CampaignList, CampaignView } from "./campaigns";
 import { lang, setLang, t, tk, type Lang } from "./i18n";
 import { NotificationsPage } from "./notifications";
 import { ReservationLookup, ReservationPage } from "./reservations";
+import { SettingsPage } from "./settings";
 import { SignIn } from "./signin";
 import { ErrorMessage, Loading } from "./ui";
 import { Wizard } from "./wizard/wizard";
@@ -44,6 +46,10 @@ export function App({ initialError }: { initialError: string }) {
   const [language, setLanguage] = useState<Lang>(lang());
   const [options, setOptions] = useState<CampaignOptions | null>(null);
   const [optionsError, setOptionsError] = useState<unknown>(null);
+  const [me, setMe] = useState<Me | null>(null);
+  const [meError, setMeError] = useState<unknown>(null);
+  const [languageError, setLanguageError] = useState<unknown>(null);
+  const languageQueue = useRef<Promise<unknown>>(Promise.resolve());
   const [notifications, setNotifications] = useState<{ list: Notification[]; unread: number; error: unknown }>({ list: [], unread: 0, error: null });
 
   useEffect(() => {
@@ -83,6 +89,29 @@ export function App({ initialError }: { initialError: string }) {
     );
   }, []);
 
+  // Signed in: the console speaks the user's language (`GET /me`), whatever the browser's.
+  const loadMe = useCallback(() => {
+    setMeError(null);
+    get<Me>("/me").then(
+      (m) => {
+        setMe(m);
+        if (m.language === "en" || m.language === "fr") {
+          setLang(m.language);
+          setLanguage(m.language);
+        }
+      },
+      setMeError,
+    );
+  }, []);
+
+  useEffect(() => {
+    if (!identity) {
+      setMe(null);
+      return;
+    }
+    loadMe();
+  }, [identity?.token]);
+
   useEffect(() => {
     if (!identity) return;
     refreshOptions();
@@ -98,6 +127,13 @@ export function App({ initialError }: { initialError: string }) {
   const changeLanguage = (next: Lang) => {
     setLang(next);
     setLanguage(next);
+    setLanguageError(null);
+    // Signed in, the switch is the user's setting: kept by the API for the next sign-in and for
+    // the notifications and e-mails they receive.
+    // One change at a time, in order, so that the last choice is the one kept.
+    if (currentIdentity() && me) {
+      languageQueue.current = languageQueue.current.then(() => request<Me>("PUT", "/me", { language: next }).then((r) => setMe(r.data), setLanguageError));
+    }
   };
 
   const languageSwitch = (
@@ -152,9 +188,22 @@ export function App({ initialError }: { initialError: string }) {
   } else if (section === "approvals") {
     page = <CampaignList identity={identity} options={options} query={route.query} navigate={navigate} onChanged={refreshNotifications} onlyPending />;
   } else if (section === "reservations" && id) {
-    page = <ReservationPage id={id} query={route.query} />;
+    page = <ReservationPage id={id} query={route.query} identity={identity} />;
   } else if (section === "reservations") {
     page = <ReservationLookup options={options} navigate={navigate} />;
+  } else if (section === "settings") {
+    page = (
+      <SettingsPage
+        me={me}
+        error={meError}
+        onRetry={loadMe}
+        onSaved={(m) => {
+          setMe(m);
+          setLang(m.language);
+          setLanguage(m.language);
+        }}
+      />
+    );
   } else if (section === "notifications") {
     page = <NotificationsPage notifications={notifications.list} error={notifications.error} onChanged={refreshNotifications} />;
   } else {
@@ -183,6 +232,7 @@ export function App({ initialError }: { initialError: string }) {
               </span>
             ) : null}
           </a>
+          {link("#/settings", "settings", t("nav.settings"))}
         </nav>
         <div class="who">
           <span class="small">{t("nav.signed_in_as", { sub: identity.sub, role: tk(`role.${identity.role}`) })}</span>
@@ -201,6 +251,7 @@ export function App({ initialError }: { initialError: string }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        {languageError ? <ErrorMessage error={languageError} /> : null}
         {page}
       </main>
     </div>

@@ -315,6 +315,11 @@ export function CampaignView({ identity, options, id, query, onChanged }: ViewPr
           <dd>{describeTarget(c.trigger, c.target)}</dd>
           <dt>{t("view.channel")}</dt>
           <dd>{describeChannel(c.channel)}</dd>
+          <dt>{t("view.quiet_hours")}</dt>
+          <dd data-testid="summary-quiet-hours">
+            {c.quiet_hours === "ignore" ? t("view.quiet_hours_ignore") : t("view.quiet_hours_respect")}
+            {property?.quiet_hours ? ` (${property.quiet_hours.start}–${property.quiet_hours.end})` : ` (${t("view.quiet_hours_property_none")})`}
+          </dd>
           <dt>{t("view.conditions")}</dt>
           <dd>
             {c.reservation_conditions.length + c.message_conditions.length === 0 ? (

@@ -102,6 +102,10 @@ export function explainReason(state: string, reason: string | null | undefined):
     case "status_changed":
     case "status_not_targeted":
       return t(`why.${code}`, { status: tk(`rstatus.${arg}`, { fallback: arg }) });
+    case "rescheduled":
+      if (arg === "quiet_hours") return t("why.rescheduled_quiet_hours");
+      if (arg === "anchor_moved") return t("why.rescheduled_anchor_moved");
+      return t("why.other", { reason });
     case "fallback_after":
       return t("why.fallback_after", { cause: arg.endsWith("opted_out") ? t("why.cause_opted_out") : t("why.cause_failed") });
     case "whatsapp_failed":

@@ -7,6 +7,7 @@ export type PeriodMode = "always" | "start" | "end" | "both";
 export type Direction = "before" | "same" | "after";
 export type TriggerType = "schedule" | "status_change" | "relative";
 export type ContentType = "text" | "quick_reply" | "call_to_action";
+export type QuietHoursPolicy = "respect" | "ignore";
 
 export interface QuickReply {
   title: string;
@@ -46,6 +47,8 @@ export interface Draft {
   relDirection: Direction;
   relMinutes: number;
   relAt: string;
+  /** `respect`: a message due inside the property's quiet hours goes out when they end. */
+  quietHours: QuietHoursPolicy;
   // step 3
   status: string;
   anchor: "check_in" | "check_out";
@@ -93,6 +96,7 @@ export function emptyDraft(): Draft {
     relDirection: "before",
     relMinutes: 0,
     relAt: "10:00",
+    quietHours: "respect",
     status: "confirmed",
     anchor: "check_in",
     offsetDays: 3,
@@ -168,6 +172,8 @@ export function toBody(d: Draft): any {
     messages,
     reservation_conditions: d.reservation_conditions,
     message_conditions: d.message_conditions,
+    // Left out when `respect`, the default (as the API gives it back; PUT replaces the whole body).
+    ...(d.quietHours === "ignore" ? { quiet_hours: "ignore" } : {}),
   };
 }
 
@@ -202,6 +208,7 @@ export function fromCampaign(c: Campaign): Draft {
     d.relAt = c.trigger.at ?? "";
     d.statuses = c.target.statuses ?? ["confirmed", "checked_in"];
   }
+  d.quietHours = c.quiet_hours === "ignore" ? "ignore" : "respect";
   d.primary = c.channel.primary;
   d.fallback = c.channel.fallback === "sms";
   const languages = Object.keys(c.messages);
@@ -242,6 +249,7 @@ export function stepOf(path: string): number {
       return 1;
     case "period":
     case "trigger":
+    case "quiet_hours":
       return 2;
     case "target":
     case "reservation_conditions":
@@ -301,8 +309,41 @@ export function missingFields(d: Draft, step: number): FieldError[] {
     for (const language of d.languages) {
       const m = d.messages[language];
       if (channels.includes("whatsapp")) need(`messages.${language}.whatsapp.body`, (m?.whatsapp.body ?? "").trim() !== "");
+      if (channels.includes("whatsapp") && m?.whatsapp.type === "quick_reply") {
+        // Each button answers an FAQ or hands over to a flow of the chatbot's catalogue.
+        m.whatsapp.quickReplies.forEach((b, i) => need(`messages.${language}.whatsapp.buttons[${i}].${b.link}`, b.target !== ""));
+      }
       if (channels.includes("sms")) need(`messages.${language}.sms.body`, (m?.sms.body ?? "").trim() !== "");
     }
   }
   return out;
+}
+
+// ---- the seed's warning next to "fully paid": Airbnb bookings count as fully paid only 24 h
+// after arrival, so arrival messages conditioned on it should exclude Airbnb (source condition).
+
+/** Whether the reservation conditions keep Airbnb bookings out. */
+export function excludesAirbnb(conditions: any[]): boolean {
+  return conditions.some(
+    (c) =>
+      c?.type === "source" &&
+      Array.isArray(c.value) &&
+      ((c.op === "not_in" && c.value.includes("airbnb")) || (c.op === "in" && c.value.length > 0 && !c.value.includes("airbnb"))),
+  );
+}
+
+/** The reservation conditions with Airbnb excluded, changing the source condition if there is one. */
+export function withAirbnbExcluded(conditions: any[]): any[] {
+  if (excludesAirbnb(conditions)) return conditions;
+  const index = conditions.findIndex((c) => c?.type === "source");
+  if (index < 0) return [...conditions, { type: "source", op: "not_in", value: ["airbnb"] }];
+  const c = conditions[index];
+  const value: string[] = Array.isArray(c.value) ? c.value : [];
+  let next;
+  if (c.op === "not_in") next = { ...c, value: [...value, "airbnb"] };
+  else {
+    const rest = value.filter((v) => v !== "airbnb");
+    next = rest.length ? { ...c, value: rest } : { type: "source", op: "not_in", value: ["airbnb"] };
+  }
+  return conditions.map((x, i) => (i === index ? next : x));
 }

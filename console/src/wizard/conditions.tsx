@@ -52,15 +52,22 @@ const OPS: Record<string, string[]> = {
   total_payout: ["more_than", "less_than", "is"],
 };
 
+/** Whether the reservation conditions exclude Airbnb, and how to make them (the "fully paid" warning). */
+export interface AirbnbExclusion {
+  excluded: boolean;
+  exclude: () => void;
+}
+
 interface ListProps {
   kind: "reservation_conditions" | "message_conditions";
   types: string[];
   conditions: any[];
   property?: PropertyOption;
   onChange: (next: any[]) => void;
+  airbnb?: AirbnbExclusion;
 }
 
-export function ConditionList({ kind, types, conditions, property, onChange }: ListProps) {
+export function ConditionList({ kind, types, conditions, property, onChange, airbnb }: ListProps) {
   const [adding, setAdding] = useState(types[0] ?? "");
   const addId = `${kind}-add`;
   const update = (index: number, value: any) => onChange(conditions.map((c, i) => (i === index ? value : c)));
@@ -72,7 +79,7 @@ export function ConditionList({ kind, types, conditions, property, onChange }: L
       <ol class="condition-list">
         {conditions.map((c, index) => (
           <li key={index}>
-            <ConditionRow path={`${kind}[${index}]`} index={index} condition={c} property={property} onChange={(v) => update(index, v)} onRemove={() => remove(index)} />
+            <ConditionRow path={`${kind}[${index}]`} index={index} condition={c} property={property} airbnb={airbnb} onChange={(v) => update(index, v)} onRemove={() => remove(index)} />
           </li>
         ))}
       </ol>
@@ -98,11 +105,12 @@ interface RowProps {
   index: number;
   condition: any;
   property?: PropertyOption;
+  airbnb?: AirbnbExclusion;
   onChange: (next: any) => void;
   onRemove: () => void;
 }
 
-function ConditionRow({ path, index, condition: c, property, onChange, onRemove }: RowProps) {
+function ConditionRow({ path, index, condition: c, property, airbnb, onChange, onRemove }: RowProps) {
   const set = (patch: Record<string, unknown>) => onChange({ ...c, ...patch });
   const label = tk(`cond.${c.type}`, { fallback: c.type });
   return (
@@ -112,11 +120,28 @@ function ConditionRow({ path, index, condition: c, property, onChange, onRemove 
         {OPS[c.type] ? <Select path={`${path}.op`} label={t("cond.op")} value={c.op} options={OPS[c.type].map((o) => [o, tk(`op.${o}`)])} onChange={(op) => set({ op })} /> : null}
         <ValueEditor path={path} c={c} property={property} set={set} />
       </div>
+      {c.type === "fully_paid" ? <FullyPaidWarning airbnb={airbnb} /> : null}
       <FieldErrors path={path} prefix />
       <button type="button" class="link danger" onClick={onRemove}>
         {t("common.remove")} <span class="visually-hidden">{label}</span>
       </button>
     </fieldset>
+  );
+}
+
+/** The seed's warning: Airbnb bookings count as fully paid only 24 hours after arrival. */
+function FullyPaidWarning({ airbnb }: { airbnb?: AirbnbExclusion }) {
+  return (
+    <div class="alert alert-warning" data-testid="fully-paid-warning">
+      <p>{t("cond.fully_paid_airbnb")}</p>
+      {airbnb?.excluded ? (
+        <p data-testid="airbnb-excluded">{t("cond.fully_paid_airbnb_excluded")}</p>
+      ) : airbnb ? (
+        <button type="button" class="secondary" onClick={airbnb.exclude}>
+          {t("cond.exclude_airbnb")}
+        </button>
+      ) : null}
+    </div>
   );
 }
 

@@ -2,13 +2,13 @@
 // the limits, SMS parts and encoding, the variable picker and a live preview.
 
 import { useRef, useState } from "preact/hooks";
-import type { Channel, PropertyOption } from "../api";
-import { t, tk } from "../i18n";
+import type { Channel, ChatbotOption, PropertyOption } from "../api";
+import { lang, t, tk } from "../i18n";
 import { languageName } from "../format";
 import { LIMITS, type CallToAction, type ContentType, type LanguageDraft, type QuickReply } from "../model";
 import { charCount, nonGsmCharacters, segments } from "../sms";
 import { insertAt, parseTemplate, placeholder, renderTemplate, sampleValues } from "../template";
-import { fieldId, FieldErrors, useFieldAria } from "../ui";
+import { fieldId, FieldErrors, Notice, useFieldAria } from "../ui";
 
 interface Props {
   language: string;
@@ -16,12 +16,14 @@ interface Props {
   channels: Channel[];
   variables: string[];
   property?: PropertyOption;
+  /** Its FAQs and flows are what quick-reply buttons may name. */
+  chatbot?: ChatbotOption;
   removable: boolean;
   onChange: (next: LanguageDraft) => void;
   onRemove: () => void;
 }
 
-export function LanguageEditor({ language, content, channels, variables, property, removable, onChange, onRemove }: Props) {
+export function LanguageEditor({ language, content, channels, variables, property, chatbot, removable, onChange, onRemove }: Props) {
   const path = `messages.${language}`;
   const name = languageName(language);
   const headingId = `${fieldId(path)}-heading`;
@@ -39,7 +41,7 @@ export function LanguageEditor({ language, content, channels, variables, propert
       </div>
       <FieldErrors path={path} />
       {channels.includes("whatsapp") ? (
-        <WhatsAppEditor path={`${path}.whatsapp`} language={language} value={content.whatsapp} variables={variables} property={property} onChange={(whatsapp) => onChange({ ...content, whatsapp })} />
+        <WhatsAppEditor path={`${path}.whatsapp`} language={language} value={content.whatsapp} variables={variables} property={property} chatbot={chatbot} onChange={(whatsapp) => onChange({ ...content, whatsapp })} />
       ) : null}
       {channels.includes("sms") ? (
         <SmsEditor path={`${path}.sms`} language={language} value={content.sms} variables={variables} property={property} onChange={(sms) => onChange({ ...content, sms })} />
@@ -50,7 +52,7 @@ export function LanguageEditor({ language, content, channels, variables, propert
 
 const LIMIT_OF: Record<ContentType, number> = { text: LIMITS.text, quick_reply: LIMITS.quick_reply, call_to_action: LIMITS.call_to_action };
 
-function WhatsAppEditor({ path, language, value, variables, property, onChange }: { path: string; language: string; value: LanguageDraft["whatsapp"]; variables: string[]; property?: PropertyOption; onChange: (v: LanguageDraft["whatsapp"]) => void }) {
+function WhatsAppEditor({ path, language, value, variables, property, chatbot, onChange }: { path: string; language: string; value: LanguageDraft["whatsapp"]; variables: string[]; property?: PropertyOption; chatbot?: ChatbotOption; onChange: (v: LanguageDraft["whatsapp"]) => void }) {
   const typeName = `${fieldId(path)}-type`;
   const limit = LIMIT_OF[value.type];
   return (
@@ -68,7 +70,7 @@ function WhatsAppEditor({ path, language, value, variables, property, onChange }
       <div class="editor-grid">
         <div>
           <BodyEditor path={`${path}.body`} label={t("step5.body", { channel: t("channel.whatsapp"), language })} value={value.body} limit={limit} variables={variables} onChange={(body) => onChange({ ...value, body })} />
-          {value.type === "quick_reply" ? <QuickReplies path={`${path}.buttons`} buttons={value.quickReplies} onChange={(quickReplies) => onChange({ ...value, quickReplies })} /> : null}
+          {value.type === "quick_reply" ? <QuickReplies path={`${path}.buttons`} buttons={value.quickReplies} chatbot={chatbot} onChange={(quickReplies) => onChange({ ...value, quickReplies })} /> : null}
           {value.type === "call_to_action" ? <Actions path={`${path}.buttons`} buttons={value.actions} onChange={(actions) => onChange({ ...value, actions })} /> : null}
           <FieldErrors path={path} />
         </div>
@@ -165,24 +167,30 @@ function VariablePicker({ idBase, variables, onInsert }: { idBase: string; varia
   );
 }
 
-function QuickReplies({ path, buttons, onChange }: { path: string; buttons: QuickReply[]; onChange: (b: QuickReply[]) => void }) {
+/** The question of an FAQ in the interface language, else English. */
+function question(q: Record<string, string>): string {
+  return q[lang()] ?? q.en ?? Object.values(q)[0] ?? "";
+}
+
+function QuickReplies({ path, buttons, chatbot, onChange }: { path: string; buttons: QuickReply[]; chatbot?: ChatbotOption; onChange: (b: QuickReply[]) => void }) {
   const set = (i: number, patch: Partial<QuickReply>) => onChange(buttons.map((b, j) => (j === i ? { ...b, ...patch } : b)));
+  const faqs = chatbot?.faqs ?? [];
+  const flows = chatbot?.flows ?? [];
   return (
     <fieldset class="buttons" id={fieldId(path)} tabIndex={-1}>
       <legend>{t("step5.buttons")} (1–3)</legend>
+      <p class="hint">{t("step5.buttons_catalogue_hint")}</p>
+      {faqs.length === 0 && flows.length === 0 ? (
+        <Notice kind="warning">
+          <span data-testid="no-catalogue">{t("step5.no_catalogue")}</span>
+        </Notice>
+      ) : null}
       <FieldErrors path={path} />
       {buttons.map((b, i) => (
         <fieldset class="button-row" key={i}>
           <legend>{t("step5.button_n", { n: i + 1 })}</legend>
           <TitleInput path={`${path}[${i}].title`} value={b.title} onInput={(title) => set(i, { title })} />
-          <div class="field">
-            <label for={`${fieldId(`${path}[${i}]`)}-link`}>{t("step5.button_link")}</label>
-            <select id={`${fieldId(`${path}[${i}]`)}-link`} value={b.link} onChange={(e) => set(i, { link: (e.target as HTMLSelectElement).value as QuickReply["link"] })}>
-              <option value="flow_id">{t("step5.link_flow_id")}</option>
-              <option value="faq_id">{t("step5.link_faq_id")}</option>
-            </select>
-          </div>
-          <TextInput path={`${path}[${i}].${b.link}`} label={tk(`step5.button_target_${b.link}`)} value={b.target} onInput={(target) => set(i, { target })} />
+          <ButtonTarget path={`${path}[${i}]`} button={b} faqs={faqs} flows={flows} onChange={(link, target) => set(i, { link, target })} />
           <FieldErrors path={`${path}[${i}]`} />
           {buttons.length > 1 ? (
             <button type="button" class="link danger" onClick={() => onChange(buttons.filter((_, j) => j !== i))}>
@@ -197,6 +205,53 @@ function QuickReplies({ path, buttons, onChange }: { path: string; buttons: Quic
         </button>
       ) : null}
     </fieldset>
+  );
+}
+
+/** One picker over the chatbot's FAQs and flows: no free-text ids. */
+function ButtonTarget({ path, button, faqs, flows, onChange }: { path: string; button: QuickReply; faqs: NonNullable<ChatbotOption["faqs"]>; flows: NonNullable<ChatbotOption["flows"]>; onChange: (link: QuickReply["link"], target: string) => void }) {
+  const other: QuickReply["link"] = button.link === "faq_id" ? "flow_id" : "faq_id";
+  const aria = useFieldAria(`${path}.${button.link}`);
+  const value = button.target ? `${button.link}:${button.target}` : "";
+  // A stored id the chatbot no longer has stays visible (the server refuses it), never silently dropped.
+  const known = button.link === "faq_id" ? faqs.some((f) => f.id === button.target) : flows.some((f) => f.id === button.target);
+  return (
+    <div class="field">
+      <label for={aria.id}>{t("step5.button_opens")}</label>
+      <select
+        {...aria}
+        value={value}
+        onChange={(e) => {
+          const raw = (e.target as HTMLSelectElement).value;
+          const cut = raw.indexOf(":");
+          if (cut < 0) onChange(button.link, "");
+          else onChange(raw.slice(0, cut) as QuickReply["link"], raw.slice(cut + 1));
+        }}
+      >
+        <option value="">{t("step5.button_choose")}</option>
+        {faqs.length ? (
+          <optgroup label={t("step5.faqs")}>
+            {faqs.map((f) => (
+              <option key={f.id} value={`faq_id:${f.id}`}>
+                {t("step5.faq_option", { question: question(f.question) })}
+              </option>
+            ))}
+          </optgroup>
+        ) : null}
+        {flows.length ? (
+          <optgroup label={t("step5.flows")}>
+            {flows.map((f) => (
+              <option key={f.id} value={`flow_id:${f.id}`}>
+                {t("step5.flow_option", { name: f.name })}
+              </option>
+            ))}
+          </optgroup>
+        ) : null}
+        {button.target && !known ? <option value={value}>{t("step5.button_unknown", { id: button.target })}</option> : null}
+      </select>
+      <FieldErrors path={`${path}.${button.link}`} />
+      <FieldErrors path={`${path}.${other}`} />
+    </div>
   );
 }
 

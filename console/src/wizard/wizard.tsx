@@ -13,6 +13,7 @@ import {
   DAYS,
   emptyDraft,
   emptyLanguage,
+  excludesAirbnb,
   fromCampaign,
   LIMITS,
   missingFields,
@@ -20,6 +21,7 @@ import {
   STATUSES,
   stepOf,
   toBody,
+  withAirbnbExcluded,
   type Direction,
   type Draft,
   type PeriodMode,
@@ -37,7 +39,8 @@ export function localDraftKey(identity: Identity): string {
 export function loadLocalDraft(identity: Identity): { draft: Draft; step: number } | null {
   try {
     const saved = JSON.parse(localStorage.getItem(localDraftKey(identity)) ?? "null");
-    if (saved && typeof saved === "object" && saved.draft && typeof saved.step === "number") return saved;
+    // Fields added since it was saved take their defaults.
+    if (saved && typeof saved === "object" && saved.draft && typeof saved.step === "number") return { ...saved, draft: { ...emptyDraft(), ...saved.draft } };
   } catch {
     // unreadable: ignore
   }
@@ -477,7 +480,35 @@ function Step2({ draft, property, update }: { draft: Draft; property?: PropertyO
       <p class="sentence" data-testid="trigger-sentence">
         {describeTrigger(toBody(draft).trigger)}
       </p>
+      <QuietHours draft={draft} property={property} update={update} />
     </>
+  );
+}
+
+/** Campaign field `quiet_hours` (SPEC 3), with what the property's quiet hours are. */
+function QuietHours({ draft, property, update }: { draft: Draft; property?: PropertyOption; update: (p: Partial<Draft>) => void }) {
+  const quiet = property?.quiet_hours;
+  const policy = draft.quietHours ?? "respect";
+  return (
+    <fieldset class="radios" id={fieldId("quiet_hours")} tabIndex={-1} aria-describedby="quiet-hours-line" data-testid="quiet-hours">
+      <legend>{t("step2.quiet_hours")}</legend>
+      <p id="quiet-hours-line" class="hint" data-testid="quiet-hours-line">
+        {!property
+          ? t("step2.quiet_hours_no_property")
+          : quiet
+            ? t("step2.quiet_hours_are", { property: property.name, start: quiet.start, end: quiet.end, tz: property.time_zone })
+            : t("step2.quiet_hours_none", { property: property.name })}
+      </p>
+      {(["respect", "ignore"] as const).map((value) => (
+        <label key={value} class="radio">
+          <input type="radio" name="quiet-hours" value={value} checked={policy === value} onChange={() => update({ quietHours: value })} />
+          <span>
+            <strong>{tk(`step2.quiet_hours_${value}`)}</strong> <span class="muted">{tk(`step2.quiet_hours_${value}_hint`)}</span>
+          </span>
+        </label>
+      ))}
+      <FieldErrors path="quiet_hours" />
+    </fieldset>
   );
 }
 
@@ -624,7 +655,14 @@ function Step3({ draft, options, property, update }: { draft: Draft; options: Ca
       <fieldset>
         <legend>{t("step3.message_conditions")}</legend>
         <p class="hint">{t("step3.message_conditions_hint")}</p>
-        <ConditionList kind="message_conditions" types={options.message_condition_types} conditions={draft.message_conditions} property={property} onChange={(message_conditions) => update({ message_conditions })} />
+        <ConditionList
+          kind="message_conditions"
+          types={options.message_condition_types}
+          conditions={draft.message_conditions}
+          property={property}
+          onChange={(message_conditions) => update({ message_conditions })}
+          airbnb={{ excluded: excludesAirbnb(draft.reservation_conditions), exclude: () => update({ reservation_conditions: withAirbnbExcluded(draft.reservation_conditions) }) }}
+        />
       </fieldset>
     </>
   );
@@ -714,6 +752,7 @@ function Step5({ draft, options, chatbot, property, update }: { draft: Draft; op
           channels={channels}
           variables={options.variables}
           property={property}
+          chatbot={chatbot}
           removable={language !== "en"}
           onChange={(content) => update({ messages: { ...draft.messages, [language]: content } })}
           onRemove={() => update({ languages: draft.languages.filter((l) => l !== language) })}

@@ -74,6 +74,7 @@ async function startServer() {
   data = mkdtempSync(join(tmpdir(), "relais-console-e2e-"));
   const scenario = JSON.parse(readFileSync(join(ROOT, "tests", "scenarios", "spec-example.json"), "utf8"));
   scenario.users.push({ id: "u-admin", role: "admin", name: "Set-up admin", email_notifications: false });
+  scenario.users.push({ id: "u-view", role: "viewer", name: "Front desk" });
   const seed = join(data, "seed.json");
   writeFileSync(seed, JSON.stringify(scenario));
   const store = join(data, "store");
@@ -96,7 +97,7 @@ async function startServer() {
     });
     server.on("exit", (code) => reject(new Error(`relais serve exited with ${code}: ${stderr}`)));
   });
-  for (const user of ["u-ed", "u-ap", "u-admin"]) {
+  for (const user of ["u-ed", "u-ap", "u-admin", "u-view"]) {
     tokens[user] = execFileSync(BIN, ["token", "--data", store, "--user", user], { encoding: "utf8" }).trim();
   }
 }
@@ -110,6 +111,7 @@ async function setUp() {
     check_out_time: "11:00",
     pms: "custom_csv",
     units: [{ id: "s1", name: "Suite 1" }],
+    quiet_hours: { start: "22:00", end: "07:30" },
   });
   state.csvProperty = property.doc.id;
   const chatbot = await api("u-admin", "POST", "/chatbots", {
@@ -157,7 +159,7 @@ async function setUp() {
 
 const pages = [];
 
-async function newPage(user) {
+async function newPage(user, { heading = "Campaigns" } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB", timezoneId: "Europe/Lisbon" });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
@@ -169,7 +171,7 @@ async function newPage(user) {
   await page.goto(`${base}/`);
   await page.getByLabel("API token").fill(tokens[user]);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Campaigns", level: 1 }).waitFor();
+  await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
   return page;
 }
 
@@ -395,10 +397,10 @@ describe("operator console", { concurrency: false }, () => {
     await page.getByTestId("no-fallback").waitFor();
     assert.equal(await page.getByRole("checkbox", { name: /Send by SMS/ }).count(), 0);
     // French interface.
-    await page.getByLabel("Language").selectOption("fr");
+    await switchLanguage(page, "u-ed", "fr");
     await page.getByRole("heading", { name: "Étape 4 sur 5 : Canal" }).waitFor();
     await page.getByText("Pas d'option alternative quand le SMS est le canal principal.").waitFor();
-    await page.getByLabel("Langue").selectOption("en");
+    await switchLanguage(page, "u-ed", "en");
     assert.deepEqual(page.problems, []);
   });
 
@@ -473,7 +475,261 @@ describe("operator console", { concurrency: false }, () => {
     await shot(page, "console-timeline.png");
     assert.deepEqual(page.problems, []);
   });
+
+  test("quick-reply buttons pick the chatbot's FAQs and flows; the fully-paid warning excludes Airbnb", async () => {
+    const page = await newPage("u-ed");
+    await page.goto(`${base}/#/campaigns/new`);
+    await page.getByRole("heading", { name: "Step 1 of 5: Start your campaign" }).waitFor();
+    await page.getByLabel(/^Arrival/).check();
+    await page.getByLabel("Name", { exact: true }).fill("Arrival buttons");
+    await page.getByLabel("Property").selectOption("p-lis");
+    await page.getByLabel("Chatbot").selectOption("bot-1");
+    await page.getByRole("button", { name: "Next" }).click();
+
+    // Step 2: the quiet-hours field says what the property's quiet hours are (Lisboa has none).
+    await page.getByRole("heading", { name: "Step 2 of 5: Trigger" }).waitFor();
+    await page.getByTestId("quiet-hours-line").getByText("Casa Azul Lisboa has no quiet hours: messages go out when due, whichever you choose.").waitFor();
+    assert.equal(await page.getByRole("radio", { name: /^Respect the quiet hours/ }).isChecked(), true);
+    await page.getByRole("button", { name: "Next" }).click();
+
+    // Step 3: "fully paid" comes with the seed's Airbnb warning, in English and in French,
+    // and a button that excludes Airbnb through the source condition.
+    await page.getByRole("heading", { name: "Step 3 of 5: Target" }).waitFor();
+    const messageConditions = page.getByTestId("message_conditions");
+    await messageConditions.getByLabel("Add a condition").selectOption("fully_paid");
+    await messageConditions.getByRole("button", { name: "Add" }).click();
+    const warning = page.getByTestId("fully-paid-warning");
+    await warning.getByText("Airbnb bookings count as fully paid only 24 hours after arrival", { exact: false }).waitFor();
+    await switchLanguage(page, "u-ed", "fr");
+    await warning.getByText("Les réservations Airbnb ne sont considérées comme entièrement payées que 24 heures après l'arrivée", { exact: false }).waitFor();
+    await warning.getByRole("button", { name: "Exclure les réservations Airbnb" }).waitFor();
+    await switchLanguage(page, "u-ed", "en");
+    await warning.getByRole("button", { name: "Exclude Airbnb bookings" }).click();
+    await warning.getByTestId("airbnb-excluded").getByText("Airbnb bookings are excluded by the reservation conditions.").waitFor();
+    const reservationConditions = page.getByTestId("reservation_conditions");
+    assert.equal(await reservationConditions.getByLabel("Operator").inputValue(), "not_in");
+    assert.equal(await reservationConditions.getByRole("checkbox", { name: "Airbnb" }).isChecked(), true);
+    await assertLabelled(page);
+    await page.getByRole("button", { name: "Next" }).click();
+
+    await page.getByRole("heading", { name: "Step 4 of 5: Channel" }).waitFor();
+    await page.getByRole("radio", { name: "WhatsApp" }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+
+    // Step 5: each button picks an FAQ or a flow of bot-1's catalogue (no free-text ids).
+    await page.getByRole("heading", { name: "Step 5 of 5: Messages" }).waitFor();
+    const enWa = page.locator('section[data-language="en"] [data-channel="whatsapp"]');
+    await enWa.getByLabel(/Text \+ quick reply/).check();
+    await enWa.getByLabel("WhatsApp message (en)").fill("Welcome {{guest_first_name}}! Anything we can help with?");
+    assert.equal(await enWa.locator('input[data-field$=".flow_id"], input[data-field$=".faq_id"]').count(), 0, "no free-text id");
+    const first = enWa.getByRole("group", { name: "Button 1" });
+    await first.getByLabel("Title").fill("Parking?");
+    assert.deepEqual(await first.getByLabel("When tapped").locator("option").allTextContents(), ["Choose an FAQ or a flow…", "FAQ: Is there parking?", "Flow: Online check-in"]);
+    await first.getByLabel("When tapped").selectOption({ label: "FAQ: Is there parking?" });
+    await enWa.getByRole("button", { name: "Add a button" }).click();
+    const second = enWa.getByRole("group", { name: "Button 2" });
+    await second.getByLabel("Title").fill("Check in online");
+    // Submitting with a button that names nothing says so next to its picker.
+    await page.getByRole("button", { name: "Submit" }).click();
+    await fieldError(page, "messages.en.whatsapp.buttons[1].flow_id").getByText("Required.").waitFor();
+    assert.equal(await second.getByLabel("When tapped").getAttribute("aria-invalid"), "true");
+    await second.getByLabel("When tapped").selectOption({ label: "Flow: Online check-in" });
+    await enWa.getByTestId("preview-whatsapp").getByText("Check in online").waitFor();
+    await assertLabelled(page);
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.getByText("Draft saved.").waitFor();
+    await page.waitForURL(/#\/campaigns\/cmp_[0-9a-f]+\/edit$/);
+    const id = decodeURIComponent(page.url().match(/#\/campaigns\/([^/]+)\/edit/)[1]);
+
+    // What the server stored.
+    const { doc } = await api("u-ed", "GET", `/campaigns/${id}`);
+    assert.deepEqual(doc.messages.en.whatsapp.buttons, [
+      { title: "Parking?", faq_id: "faq-1" },
+      { title: "Check in online", flow_id: "flow-checkin" },
+    ]);
+    assert.deepEqual(doc.reservation_conditions, [{ type: "source", op: "not_in", value: ["airbnb"] }]);
+    assert.deepEqual(doc.message_conditions, [{ type: "fully_paid", value: true }]);
+    assert.equal(doc.quiet_hours ?? "respect", "respect");
+
+    // Reloaded, the pickers show what is stored.
+    await page.reload();
+    await page.getByRole("button", { name: /5\s*Messages/ }).click();
+    assert.equal(await page.locator('section[data-language="en"] [data-channel="whatsapp"]').getByRole("group", { name: "Button 2" }).getByLabel("When tapped").inputValue(), "flow_id:flow-checkin");
+    assert.deepEqual(page.problems, []);
+  });
+
+  test("a campaign may ignore the property's quiet hours, which the wizard states", async () => {
+    const page = await newPage("u-ed");
+    await page.goto(`${base}/#/campaigns/new`);
+    await page.getByLabel(/^Arrival/).check();
+    await page.getByLabel("Name", { exact: true }).fill("Door code, late arrivals");
+    await page.getByLabel("Property").selectOption(state.csvProperty);
+    await page.getByLabel("Chatbot").selectOption(state.csvChatbot);
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("heading", { name: "Step 2 of 5: Trigger" }).waitFor();
+    await page.getByTestId("quiet-hours-line").getByText("Casa Azul Sintra has quiet hours from 22:00 to 07:30 (local time, Europe/Lisbon).").waitFor();
+    await page.getByRole("radio", { name: /^Ignore the quiet hours/ }).check();
+    await assertLabelled(page);
+    await switchLanguage(page, "u-ed", "fr");
+    await page.getByTestId("quiet-hours-line").getByText("Casa Azul Sintra a des heures calmes de 22:00 à 07:30 (heure locale, Europe/Lisbon).").waitFor();
+    await page.getByRole("radio", { name: /^Ignorer les heures calmes/ }).waitFor();
+    await switchLanguage(page, "u-ed", "en");
+    for (const n of [3, 4, 5]) {
+      await page.getByRole("button", { name: "Next" }).click();
+      await page.getByRole("heading", { name: new RegExp(`^Step ${n} of 5`) }).waitFor();
+    }
+    await page.getByLabel("SMS message (en)").fill("Your door code is 4321.");
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.getByText("Draft saved.").waitFor();
+    await page.waitForURL(/#\/campaigns\/cmp_[0-9a-f]+\/edit$/);
+    const id = decodeURIComponent(page.url().match(/#\/campaigns\/([^/]+)\/edit/)[1]);
+    assert.equal((await api("u-ed", "GET", `/campaigns/${id}`)).doc.quiet_hours, "ignore");
+
+    // Reloaded: still "ignore"; the campaign page says so, with the property's hours.
+    await page.reload();
+    await page.getByRole("button", { name: /2\s*Trigger/ }).click();
+    assert.equal(await page.getByRole("radio", { name: /^Ignore the quiet hours/ }).isChecked(), true);
+    // And back to "respect": the stored campaign loses the field (the default).
+    await page.getByRole("radio", { name: /^Respect the quiet hours/ }).check();
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.getByText("Draft saved.").waitFor();
+    assert.equal((await api("u-ed", "GET", `/campaigns/${id}`)).doc.quiet_hours ?? "respect", "respect");
+    await page.goto(`${base}/#/campaigns/${id}`);
+    await page.getByTestId("summary-quiet-hours").getByText("Respected (22:00–07:30)").waitFor();
+    assert.deepEqual(page.problems, []);
+  });
+
+  test("custom yes/no fields: shown to all, set and cleared by editors, the operator's value winning", async () => {
+    // An active campaign held until the reservation is a VIP.
+    const created = await api("u-ed", "POST", "/campaigns", {
+      category: "arrival",
+      name: "VIP welcome",
+      property_id: "p-lis",
+      chatbot_id: "bot-1",
+      period: { start: null, end: null },
+      trigger: { type: "status_change" },
+      target: { status: "confirmed" },
+      channel: { primary: "sms", fallback: null },
+      messages: { en: { sms: { type: "text", body: "A bottle of wine waits in your room." } } },
+      message_conditions: [{ type: "custom_field", key: "vip", value: true }],
+    });
+    await api("u-ed", "POST", `/campaigns/${created.doc.id}/submit`);
+    await api("u-ap", "POST", `/campaigns/${created.doc.id}/approve`);
+    await webhook("p-lis", "s3cret", reservation("r-vip", "direct", today(5), today(8), { custom_fields: { vip: false, pool: true } }));
+
+    // A viewer sees the fields and cannot change them.
+    const viewer = await newPage("u-view");
+    await viewer.goto(`${base}/#/reservations/r-vip`);
+    await viewer.getByRole("heading", { name: "Reservation r-vip" }).waitFor();
+    const viewerFields = viewer.getByTestId("custom-fields");
+    assert.deepEqual(await viewerFields.locator('tr[data-field="vip"] td').allTextContents(), ["No", "—", "No"]);
+    assert.deepEqual(await viewerFields.locator('tr[data-field="pool"] td').allTextContents(), ["Yes", "—", "Yes"]);
+    assert.equal(await viewerFields.locator("select, input").count(), 0);
+    await viewerFields.getByText("Editors and above can set these fields.").waitFor();
+    assert.deepEqual(viewer.problems, []);
+    await viewer.context().close();
+
+    const page = await newPage("u-ed");
+    await page.goto(`${base}/#/reservations/r-vip`);
+    await page.getByRole("heading", { name: "Reservation r-vip" }).waitFor();
+    const vipMessage = page.getByTestId("timeline").locator("li.message", { hasText: "VIP welcome" });
+    await vipMessage.locator("h3").getByText("Waiting", { exact: true }).waitFor();
+    await vipMessage.locator(".why").getByText("Waiting: the condition “Custom field” does not hold yet.", { exact: false }).waitFor();
+    const fields = page.getByTestId("custom-fields");
+    await assertLabelled(page);
+
+    // Set vip: the operator's value wins, the timeline refreshes and the held message goes out.
+    await fields.getByLabel("Operator value of vip").selectOption("true");
+    await fields.getByRole("status").getByText("Saved: vip is now “Yes”.").waitFor();
+    const vip = fields.locator('tr[data-field="vip"] td');
+    await vip.nth(2).getByText("Yes (overrides the PMS)", { exact: true }).waitFor();
+    assert.equal(await vip.nth(0).textContent(), "No");
+    assert.equal(await fields.getByLabel("Operator value of vip").inputValue(), "true");
+    await page.getByTestId("events").getByText("u-ed set vip to “Yes”").waitFor();
+    await vipMessage.locator("h3").getByText("Sent", { exact: true }).waitFor();
+    let timeline = (await api("u-ed", "GET", "/reservations/r-vip/messages")).doc;
+    assert.deepEqual(timeline.operator_custom_fields, { vip: true });
+    assert.deepEqual(timeline.custom_fields, { pool: true, vip: true });
+    assert.equal(timeline.messages.find((m) => m.campaign_name === "VIP welcome").state, "sent");
+
+    // A bad field name: the server's error, nothing stored; then a new field.
+    await fields.getByLabel("Field name").fill("late checkout");
+    await fields.getByLabel("Value", { exact: true }).selectOption("false");
+    await fields.getByRole("button", { name: "Set the field" }).click();
+    await fields.getByRole("alert").getByText(/late checkout: .*without spaces/).waitFor();
+    assert.equal(await fields.getByLabel("Field name").getAttribute("aria-invalid"), "true");
+    await fields.getByLabel("Field name").fill("late_checkout");
+    await fields.getByRole("button", { name: "Set the field" }).click();
+    await fields.getByRole("status").getByText("Saved: late_checkout is now “No”.").waitFor();
+    await fields.locator('tr[data-field="late_checkout"] td').nth(2).getByText("No", { exact: true }).waitFor();
+
+    // Clear vip: the PMS's value applies again.
+    await fields.getByLabel("Operator value of vip").selectOption("");
+    await fields.getByRole("status").getByText("Cleared: the PMS's value of vip applies again.").waitFor();
+    await page.getByTestId("events").getByText("u-ed cleared vip (the PMS's value applies)").waitFor();
+    await fields.locator('tr[data-field="vip"] td').nth(2).getByText("No", { exact: true }).waitFor();
+    timeline = (await api("u-ed", "GET", "/reservations/r-vip/messages")).doc;
+    assert.deepEqual(timeline.operator_custom_fields, { late_checkout: false });
+    assert.deepEqual(timeline.pms_custom_fields, { pool: true, vip: false });
+    assert.equal(timeline.events.filter((e) => e.kind === "custom_field").length, 3);
+    await shot(page, "console-custom-fields.png");
+    assert.deepEqual(page.problems, []);
+  });
+
+  test("a user's settings: own language and e-mail notifications, and the console starts in that language", async () => {
+    const page = await newPage("u-ed");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("heading", { name: "Your settings", level: 1 }).waitFor();
+    await page.getByText("User u-ed · e-mail: ed@example.com").waitFor();
+    assert.equal(await page.getByRole("radio", { name: "English" }).isChecked(), true);
+    const emails = page.getByRole("checkbox", { name: "E-mail me when my campaigns are submitted, approved or rejected" });
+    assert.equal(await emails.isChecked(), true);
+    await assertLabelled(page);
+    await page.getByRole("radio", { name: "Français" }).check();
+    await emails.uncheck();
+    await page.getByRole("button", { name: "Save" }).click();
+    // Saved: the console now speaks French, and the server keeps both settings.
+    await page.getByRole("heading", { name: "Vos paramètres", level: 1 }).waitFor();
+    await page.getByText("Paramètres enregistrés.").waitFor();
+    let me = (await api("u-ed", "GET", "/me")).doc;
+    assert.equal(me.language, "fr");
+    assert.equal(me.email_notifications, false);
+
+    // Signing in again, in a browser whose language is English: French, from /me.
+    const again = await newPage("u-ed", { heading: "Campagnes" });
+    assert.equal(await again.evaluate(() => document.documentElement.lang), "fr");
+    await again.getByRole("link", { name: "Paramètres" }).click();
+    assert.equal(await again.getByRole("checkbox", { name: /M'envoyer un e-mail/ }).isChecked(), false);
+    // The header's switch is the same setting.
+    await switchLanguage(again, "u-ed", "en");
+    await again.getByRole("heading", { name: "Your settings", level: 1 }).waitFor();
+    await expectEventually(() => again.getByRole("radio", { name: "English" }).isChecked());
+    await again.getByRole("checkbox", { name: /E-mail me/ }).check();
+    await again.getByRole("button", { name: "Save" }).click();
+    await again.getByText("Settings saved.").waitFor();
+    me = (await api("u-ed", "GET", "/me")).doc;
+    assert.equal(me.language, "en");
+    assert.equal(me.email_notifications, true);
+    assert.deepEqual(page.problems, []);
+    assert.deepEqual(again.problems, []);
+    await page.context().close();
+  });
 });
+
+/** The header's language switch, which is the user's setting: wait until the API has it. */
+async function switchLanguage(page, user, language) {
+  await page.locator("#ui-language").selectOption(language);
+  await expectEventually(async () => (await api(user, "GET", "/me")).doc.language === language);
+}
+
+/** Wait until `check` holds (for a request the page sends without showing its answer). */
+async function expectEventually(check, timeout = TIMEOUT) {
+  const until = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("condition never held");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 function reservation(id, source, checkIn, checkOut, extra = {}) {
   const now = new Date().toISOString();

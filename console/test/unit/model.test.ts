@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Campaign, CampaignOptions } from "../../src/api";
-import { emptyDraft, fromCampaign, missingFields, reconcile, stepOf, toBody } from "../../src/model";
+import { customFieldChange, customFieldRows } from "../../src/fields";
+import { emptyDraft, excludesAirbnb, fromCampaign, missingFields, reconcile, stepOf, toBody, withAirbnbExcluded } from "../../src/model";
 
 // The SPEC's example campaign (Appendix A.1), as GET /campaigns/{id} returns it.
 const SPEC_EXAMPLE = {
@@ -103,5 +104,64 @@ describe("draft <-> campaign body", () => {
     expect(next.primary).toBe("sms");
     expect(next.fallback).toBe(false);
     expect(next.languages).toEqual(["en"]);
+  });
+});
+
+describe("quiet hours, quick-reply targets and the fully-paid warning", () => {
+  it("round-trips quiet_hours: ignore and leaves the default out", () => {
+    const ignoring = { ...SPEC_EXAMPLE, quiet_hours: "ignore" };
+    const draft = fromCampaign({ ...stored, quiet_hours: "ignore" } as unknown as Campaign);
+    expect(draft.quietHours).toBe("ignore");
+    expect(toBody(draft)).toEqual(ignoring);
+    expect(toBody({ ...draft, quietHours: "respect" })).not.toHaveProperty("quiet_hours");
+    expect(emptyDraft().quietHours).toBe("respect");
+    expect(stepOf("quiet_hours")).toBe(2);
+  });
+  it("needs every quick-reply button to name an FAQ or a flow", () => {
+    const d = fromCampaign(stored);
+    expect(missingFields(d, 5)).toEqual([]);
+    d.messages.pt.whatsapp.quickReplies[1] = { title: "Perguntas", link: "faq_id", target: "" };
+    expect(missingFields(d, 5).map((e) => e.field)).toEqual(["messages.pt.whatsapp.buttons[1].faq_id"]);
+    d.messages.pt.whatsapp.type = "text";
+    expect(missingFields(d, 5)).toEqual([]);
+  });
+  it("knows when Airbnb is excluded and excludes it through the source condition", () => {
+    expect(excludesAirbnb([])).toBe(false);
+    expect(excludesAirbnb([{ type: "source", op: "in", value: ["airbnb", "direct"] }])).toBe(false);
+    expect(excludesAirbnb([{ type: "source", op: "in", value: ["direct"] }])).toBe(true);
+    expect(excludesAirbnb([{ type: "source", op: "not_in", value: ["vrbo", "airbnb"] }])).toBe(true);
+    expect(excludesAirbnb([{ type: "source", op: "not_in", value: ["vrbo"] }])).toBe(false);
+    expect(excludesAirbnb([{ type: "unit", op: "not_in", value: ["airbnb"] }])).toBe(false);
+
+    const unit = { type: "unit", op: "in", value: ["101"] };
+    expect(withAirbnbExcluded([unit])).toEqual([unit, { type: "source", op: "not_in", value: ["airbnb"] }]);
+    expect(withAirbnbExcluded([{ type: "source", op: "not_in", value: ["vrbo"] }])).toEqual([{ type: "source", op: "not_in", value: ["vrbo", "airbnb"] }]);
+    expect(withAirbnbExcluded([{ type: "source", op: "in", value: ["airbnb", "direct"] }])).toEqual([{ type: "source", op: "in", value: ["direct"] }]);
+    expect(withAirbnbExcluded([{ type: "source", op: "in", value: ["airbnb"] }])).toEqual([{ type: "source", op: "not_in", value: ["airbnb"] }]);
+    const already = [{ type: "source", op: "not_in", value: ["airbnb"] }];
+    expect(withAirbnbExcluded(already)).toBe(already);
+    for (const c of [[], [unit], [{ type: "source", op: "in", value: ["airbnb", "vrbo"] }]]) expect(excludesAirbnb(withAirbnbExcluded(c))).toBe(true);
+  });
+});
+
+describe("custom fields on the reservation page", () => {
+  it("shows the PMS's value and the operator's, the operator's winning", () => {
+    const rows = customFieldRows({
+      custom_fields: { vip: true, pool: true, late: false },
+      pms_custom_fields: { vip: false, pool: true },
+      operator_custom_fields: { vip: true, late: false },
+    });
+    expect(rows).toEqual([
+      { key: "late", pms: null, operator: false, effective: false },
+      { key: "pool", pms: true, operator: null, effective: true },
+      { key: "vip", pms: false, operator: true, effective: true },
+    ]);
+    expect(customFieldRows({})).toEqual([]);
+    // An older server without pms_custom_fields: the winner is still shown.
+    expect(customFieldRows({ custom_fields: { vip: true }, operator_custom_fields: { vip: true } })).toEqual([{ key: "vip", pms: null, operator: true, effective: true }]);
+  });
+  it("sends one change, null clearing the operator's value", () => {
+    expect(customFieldChange(" vip ", true)).toEqual({ vip: true });
+    expect(customFieldChange("vip", null)).toEqual({ vip: null });
   });
 });

@@ -79,6 +79,8 @@ pub async fn options(State(state): State<ApiState>, caller: Caller) -> ApiResult
             "pms_delivers_events": entry.delivers_events,
             "triggers": triggers,
             "units": property.units,
+            // So the wizard can say when a `respect` campaign holds its messages.
+            "quiet_hours": property.quiet_hours,
             "chatbot_ids": chatbot_ids,
         }));
     }

@@ -117,6 +117,7 @@ pub async fn timeline(
             "check_out": reservation.check_out,
             "transitions": record.transitions,
             "custom_fields": record.effective_reservation().custom_fields,
+            "pms_custom_fields": record.reservation.custom_fields,
             "operator_custom_fields": record.operator_custom_fields,
             "events": record.events,
             "messages": messages,
@@ -149,6 +150,7 @@ pub async fn set_custom_fields(
             "reservation_id": record.reservation.id,
             "property_id": record.reservation.property_id,
             "custom_fields": record.effective_reservation().custom_fields,
+            "pms_custom_fields": record.reservation.custom_fields,
             "operator_custom_fields": record.operator_custom_fields,
         }),
     ))

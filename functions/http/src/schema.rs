@@ -329,6 +329,9 @@ pub struct PropertyOption {
     /// `schedule` and `relative` always; `status_change` only when the PMS delivers events.
     pub triggers: Vec<String>,
     pub units: Vec<UnitDoc>,
+    /// The property's quiet hours (SPEC 2.1): a campaign that respects them sends at their end
+    /// what falls due inside them. `null`: none.
+    pub quiet_hours: Option<QuietHoursDoc>,
     /// Offered chatbots serving this property.
     pub chatbot_ids: Vec<String>,
 }
@@ -462,6 +465,8 @@ pub struct ReservationTimeline {
     pub transitions: Vec<TransitionDoc>,
     /// The custom fields conditions read: the PMS's, with the operators' over them.
     pub custom_fields: BTreeMap<String, bool>,
+    /// The PMS's own values, including those an operator's value overrides.
+    pub pms_custom_fields: BTreeMap<String, bool>,
     /// The fields operators set (`PATCH /reservations/{id}/custom-fields`).
     pub operator_custom_fields: BTreeMap<String, bool>,
     /// Timeline entries that are not message changes: `custom_field` (at, by, key, value),
@@ -482,7 +487,10 @@ pub struct CustomFieldsInput(pub BTreeMap<String, Option<bool>>);
 pub struct CustomFieldsView {
     pub reservation_id: String,
     pub property_id: String,
+    /// The fields conditions read: the PMS's with the operators' over them.
     pub custom_fields: BTreeMap<String, bool>,
+    /// The PMS's own values, including those an operator's value overrides.
+    pub pms_custom_fields: BTreeMap<String, bool>,
     pub operator_custom_fields: BTreeMap<String, bool>,
 }
 

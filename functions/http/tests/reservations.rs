@@ -30,6 +30,8 @@ async fn operators_set_custom_fields_that_win_over_the_pms_and_release_pending_m
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["custom_fields"], json!({"vip": true}));
     assert_eq!(r.json["operator_custom_fields"], json!({"vip": true}));
+    // The PMS's own value stays readable next to the operator's (the console shows both).
+    assert_eq!(r.json["pms_custom_fields"], json!({"vip": false}));
     let timeline = h.get("/reservations/r-1/messages", "u-ed").await.json;
     assert_eq!(timeline["messages"][0]["state"], "sent", "re-checked at once: {timeline}");
     assert_eq!(timeline["events"][0]["kind"], "custom_field");
@@ -44,6 +46,8 @@ async fn operators_set_custom_fields_that_win_over_the_pms_and_release_pending_m
     assert_eq!(h.webhook("p-lis", LIS_SECRET, &update).await.status, StatusCode::OK);
     let timeline = h.get("/reservations/r-1/messages", "u-ed").await.json;
     assert_eq!(timeline["custom_fields"], json!({"pool": true, "vip": true}));
+    assert_eq!(timeline["pms_custom_fields"], json!({"pool": true, "vip": false}));
+    assert_eq!(timeline["operator_custom_fields"], json!({"vip": true}));
     // The same value again records nothing; null gives the PMS's value back.
     patch("u-ed", json!({"vip": true})).await;
     assert_eq!(h.get("/reservations/r-1/messages", "u-ed").await.json["events"].as_array().unwrap().len(), 1);

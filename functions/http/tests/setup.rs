@@ -259,6 +259,10 @@ async fn properties_take_quiet_hours_and_a_default_guest_language_checked_field_
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["quiet_hours"], json!({"start": "21:00", "end": "08:00"}));
     assert_eq!(r.json["default_guest_language"], "pt-PT");
+    // The wizard reads them from the campaign options (an editor may not read the property).
+    let options = h.get("/campaign-options", "u-ed").await;
+    let lis = options.json["properties"].as_array().unwrap().iter().find(|p| p["id"] == "p-lis").unwrap().clone();
+    assert_eq!(lis["quiet_hours"], json!({"start": "21:00", "end": "08:00"}));
     for (body, field) in [
         (json!({"quiet_hours": {"start": "21:00", "end": "21:00"}}), "quiet_hours.end"),
         (json!({"quiet_hours": {"start": "25:00", "end": "08:00"}}), "quiet_hours.start"),
@@ -278,6 +282,9 @@ async fn properties_take_quiet_hours_and_a_default_guest_language_checked_field_
     let r = h.put("/properties/p-lis", "u-admin", json!({"quiet_hours": null, "default_guest_language": null})).await;
     assert_eq!(r.json["quiet_hours"], serde_json::Value::Null);
     assert_eq!(r.json["default_guest_language"], "en");
+    let options = h.get("/campaign-options", "u-ed").await;
+    let lis = options.json["properties"].as_array().unwrap().iter().find(|p| p["id"] == "p-lis").unwrap().clone();
+    assert_eq!(lis["quiet_hours"], serde_json::Value::Null);
 }
 
 #[tokio::test]
