@@ -61,7 +61,12 @@ pub fn verify_signature(
         .strip_prefix("sha256=")
         .and_then(|h| hex::decode(h).ok())
         .ok_or(SignatureError::Malformed("X-Relais-Signature"))?;
-    if (now.timestamp() - timestamp).abs() > SIGNATURE_TOLERANCE_SECONDS {
+    // Checked: a timestamp near i64::MIN or i64::MAX must be stale, not an overflow.
+    let fresh = now
+        .timestamp()
+        .checked_sub(timestamp)
+        .is_some_and(|skew| skew.unsigned_abs() <= SIGNATURE_TOLERANCE_SECONDS.unsigned_abs());
+    if !fresh {
         return Err(SignatureError::Stale);
     }
     let matches = secrets
@@ -229,6 +234,49 @@ mod tests {
         }
         let ts = now().timestamp() - 299;
         assert!(verify_signature(&["s"], Some(&ts.to_string()), Some(&sign("s", ts, body)), body, now()).is_ok());
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_an_overflow() {
+        let sig = format!("sha256={}", "ab".repeat(32));
+        for ts in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX] {
+            let header = ts.to_string();
+            assert_eq!(
+                verify_signature(&["s"], Some(&header), Some(&sig), b"{}", now()),
+                Err(SignatureError::Stale),
+                "{ts}"
+            );
+        }
+    }
+
+    mod extreme_timestamps {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn timestamp() -> impl Strategy<Value = i64> {
+            prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), (-400i64..400).prop_map(|d| 1_780_304_400 + d)]
+        }
+
+        fn clock() -> impl Strategy<Value = i64> {
+            prop_oneof![Just(1_780_304_400i64), Just(0i64), -8_000_000_000_000i64..8_000_000_000_000]
+        }
+
+        proptest! {
+            /// Any timestamp against any clock: an answer, never a panic, and only a fresh one
+            /// reaches the signature check.
+            #[test]
+            fn any_timestamp_and_clock_answer_without_panic(ts in timestamp(), clock in clock()) {
+                let now = DateTime::from_timestamp(clock, 0).unwrap_or_else(now);
+                let sig = sign("s", ts, b"{}");
+                let got = verify_signature(&["s"], Some(&ts.to_string()), Some(&sig), b"{}", now);
+                let skew = i128::from(now.timestamp()) - i128::from(ts);
+                if skew.abs() <= i128::from(SIGNATURE_TOLERANCE_SECONDS) {
+                    prop_assert_eq!(got, Ok(()));
+                } else {
+                    prop_assert_eq!(got, Err(SignatureError::Stale));
+                }
+            }
+        }
     }
 
     #[test]
