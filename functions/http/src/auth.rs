@@ -113,7 +113,8 @@ pub fn verify_hs256(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Cl
         return Err(invalid());
     };
     let header: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        relais_domain::document::parse_value(&URL_SAFE_NO_PAD.decode(header).map_err(|_| invalid())?)
+            .map_err(|_| invalid())?;
     if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
         return Err(auth_error("only HS256 tokens are accepted"));
     }
@@ -122,7 +123,8 @@ pub fn verify_hs256(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Cl
     mac.update(header_and_payload(token).as_bytes());
     mac.verify_slice(&signature).map_err(|_| auth_error("bad token signature"))?;
     let payload: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        relais_domain::document::parse_value(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?)
+            .map_err(|_| invalid())?;
     let now = now.timestamp();
     if let Some(exp) = payload.get("exp") {
         let exp = exp.as_i64().ok_or_else(invalid)?;

@@ -369,7 +369,7 @@ pub async fn json_body(body: axum::body::Body, required: bool) -> ApiResult<serd
             Ok(serde_json::Value::Object(serde_json::Map::new()))
         };
     }
-    serde_json::from_slice(&bytes)
+    relais_domain::document::parse_value(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))
 }
 

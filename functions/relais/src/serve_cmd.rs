@@ -188,7 +188,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
 fn read_scenario(path: &Path) -> Result<Value, Fail> {
     let text = std::fs::read_to_string(path).map_err(|e| fail(2, "unreadable", format!("{}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| fail(2, "not_json", format!("the scenario is not JSON: {e}")))
+    relais_domain::document::parse_value(text.as_bytes())
+        .map_err(|e| fail(2, "not_json", format!("the scenario is not JSON: {e}")))
 }
 
 /// The demo set-up: the shipped example scenario plus an admin.

@@ -101,8 +101,7 @@ impl PayloadError {
 
 /// Parse and check a canonical webhook body.
 pub fn parse_canonical(body: &[u8]) -> Result<CanonicalEvent, PayloadError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let event: CanonicalEvent = serde_path_to_error::deserialize(&mut de).map_err(deserialize_error)?;
+    let event: CanonicalEvent = crate::document::parse_with_path(body).map_err(deserialize_error)?;
     if event.event_id.trim().is_empty() {
         return Err(PayloadError::new("event_id", "must not be empty"));
     }
@@ -322,7 +321,10 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_json_is_named_body() {
-        for body in [&b"not json"[..], b"", b"{\"event_id\": \"e\"", b"\xff\xfe"] {
+        let trailing = format!("{VALID}GARBAGE");
+        let twice = format!("{VALID}{VALID}");
+        for body in [&b"not json"[..], b"", b"{\"event_id\": \"e\"", b"\xff\xfe", trailing.as_bytes(), twice.as_bytes()]
+        {
             let error = parse_canonical(body).unwrap_err();
             assert_eq!(error.field, "body", "{:?}", String::from_utf8_lossy(body));
             assert!(error.message.starts_with("not valid JSON: "), "{}", error.message);
