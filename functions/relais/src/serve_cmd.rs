@@ -33,8 +33,8 @@ use crate::simulate_cmd::DEFAULT_SCENARIO;
 
 /// The sweep's period on the real clock.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
-/// Lifetime of tokens `relais token` and `--demo` print.
-pub const TOKEN_HOURS: i64 = 24 * 30;
+/// Lifetime of tokens `relais token` and `--demo` print: the longest the runner accepts.
+pub const TOKEN_SECONDS: i64 = relais_http::auth::MAX_TOKEN_LIFETIME_SECONDS;
 const OUTBOX_FILE: &str = "outbox.jsonl";
 const SECRET_FILE: &str = "jwt-secret";
 const DEMO_ADMIN: &str = "u-admin";
@@ -134,13 +134,8 @@ fn mint_for(data: &Path, user: &relais_domain::User) -> Result<String, Fail> {
     let account_id = user.account_id.clone().ok_or_else(|| fail(2, "no_account", "this user belongs to no account"))?;
     let secret = jwt_secret(data).map_err(|e| fail(2, "secret", e))?;
     let now = Utc::now().timestamp();
-    let claims = Claims {
-        sub: user.id.clone(),
-        account_id,
-        role: user.role,
-        iat: Some(now),
-        exp: Some(now + TOKEN_HOURS * 3600),
-    };
+    let claims =
+        Claims { sub: user.id.clone(), account_id, role: user.role, iat: Some(now), exp: Some(now + TOKEN_SECONDS) };
     mint_hs256(&secret, &claims).map_err(|e| fail(2, "token", e.0))
 }
 
