@@ -37,6 +37,8 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 pub const TOKEN_SECONDS: i64 = relais_http::auth::MAX_TOKEN_LIFETIME_SECONDS;
 const OUTBOX_FILE: &str = "outbox.jsonl";
 const SECRET_FILE: &str = "jwt-secret";
+/// Held (advisory lock) by the one `relais serve` of a data directory; holds its pid.
+const LOCK_FILE: &str = "serve.lock";
 const DEMO_ADMIN: &str = "u-admin";
 
 pub struct ServeArgs {
@@ -196,8 +198,61 @@ fn demo_scenario() -> Result<Value, Fail> {
     Ok(doc)
 }
 
+/// The lock of a data directory: one `relais serve` per directory, so that a second one never
+/// answers from a stale snapshot (docs/hardening.md, "One process per data directory"). The
+/// lock is the OS's advisory lock on `DIR/serve.lock`, released when the process ends however
+/// it ends (even `kill -9`); the file keeps the pid of the holder for the refusal message.
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+pub fn lock_data_dir(data: &Path) -> Result<DataDirLock, String> {
+    create_private_dir(data)?;
+    let path = data.join(LOCK_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<u32>().ok());
+            let who =
+                holder.map_or_else(|| "another process".to_string(), |pid| format!("another relais serve (pid {pid})"));
+            return Err(format!(
+                "{} is in use by {who}: one relais serve per data directory. Stop it first, or give this one another --data",
+                data.display()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(format!("{}: cannot lock: {e}", path.display())),
+    }
+    use std::io::Seek;
+    file.set_len(0)
+        .and_then(|()| file.seek(std::io::SeekFrom::Start(0)).map(|_| ()))
+        .and_then(|()| writeln!(file, "{}", std::process::id()))
+        .and_then(|()| file.flush())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(DataDirLock { _file: file })
+}
+
+/// `data` with its parents, the directory itself 0700 (as the store creates it).
+fn create_private_dir(data: &Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(data).map_err(|e| format!("{}: {e}", data.display()))
+}
+
 async fn build_runtime(data: &Path) -> Result<(Arc<LocalRuntime>, CallbackSettings), Fail> {
-    let store = Arc::new(MemoryStore::open(data).map_err(|e| fail(2, "store", e.to_string()))?);
+    let store = Arc::new(MemoryStore::open_writable(data).map_err(|e| fail(2, "store", e.to_string()))?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let outbox = OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone())
         .with_file(data.join(OUTBOX_FILE))
@@ -343,6 +398,7 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         Some(path) => Some(read_scenario(path)?),
         None => None,
     };
+    let _lock = lock_data_dir(&args.data).map_err(|e| fail(2, "data_in_use", e))?;
     let (runtime, callbacks) = build_runtime(&args.data).await?;
     let was_empty = runtime.store.is_empty();
     if let Some(doc) = &seed_doc {

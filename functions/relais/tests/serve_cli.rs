@@ -349,3 +349,41 @@ fn twilio_auth_token_checks_signatures_on_the_local_runner() {
     server.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_second_serve_on_the_same_data_directory_refuses_to_start() {
+    let data = temp_dir("locked");
+    let first = Server::start(&data, None);
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env_remove("RELAIS_JWT_SECRET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("relais serve runs");
+    // Without the lock it would serve: give it 20 s to refuse, then fail (never hang).
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a second relais serve started on {}", data.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let second = child.wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(2), "refused: {second:?}");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let error: Value = serde_json::from_str(stderr.lines().last().unwrap_or("")).unwrap_or(Value::Null);
+    assert_eq!(error["error"]["code"], "data_in_use", "{stderr}");
+    let message = error["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains(&format!("pid {}", first.child.id())), "names the other process: {message}");
+    assert!(String::from_utf8_lossy(&second.stdout).is_empty(), "never listened");
+    // The first one still serves, and once it is gone the directory can be served again.
+    assert_eq!(first.request("GET", "/openapi.json", &[], b"").0, 200);
+    first.stop();
+    let again = Server::start(&data, None);
+    assert_eq!(again.request("GET", "/openapi.json", &[], b"").0, 200);
+}

@@ -97,7 +97,14 @@ impl MemoryStore {
     /// earlier versions is imported once). When another process has it open for writing, this
     /// is a read-only snapshot whose writes answer [`StoreError::Unavailable`].
     pub fn open(dir: &Path) -> Result<MemoryStore, StoreError> {
-        let (state, disk) = durable::Disk::open(dir)?;
+        let (state, disk) = durable::Disk::open(dir, true)?;
+        Ok(MemoryStore { state: Mutex::new(state), disk: Some(disk) })
+    }
+
+    /// As [`MemoryStore::open`], but refused when another process has the database open for
+    /// writing, instead of falling back to a read-only snapshot (`relais serve`).
+    pub fn open_writable(dir: &Path) -> Result<MemoryStore, StoreError> {
+        let (state, disk) = durable::Disk::open(dir, false)?;
         Ok(MemoryStore { state: Mutex::new(state), disk: Some(disk) })
     }
 

@@ -140,7 +140,9 @@ pub(super) enum Disk {
 impl Disk {
     /// Open (or create) `dir/store.redb`, importing a legacy `dir/store.json` once, and load the
     /// whole state (indexes rebuilt).
-    pub(super) fn open(dir: &Path) -> StoreResult<(State, Disk)> {
+    /// `snapshot_if_busy`: a database another process has open for writing is opened as a
+    /// read-only snapshot (`relais token`); otherwise that is an error (`relais serve`).
+    pub(super) fn open(dir: &Path, snapshot_if_busy: bool) -> StoreResult<(State, Disk)> {
         super::private::dir(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
         let path = dir.join(FILE);
         // Created 0600 before redb opens it (redb initialises an empty file), or tightened if an
@@ -163,6 +165,12 @@ impl Disk {
                 prepare(&db, dir)?;
                 let txn = db.begin_read().map_err(|e| unavailable(&e))?;
                 (load(&txn, &path)?, Disk::Writable(db))
+            }
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) if !snapshot_if_busy => {
+                return Err(StoreError::Unavailable(format!(
+                    "{} is open for writing in another process",
+                    path.display()
+                )));
             }
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 let db = builder.open_read_only(&path).map_err(|e| unavailable(&e))?;
@@ -610,6 +618,20 @@ mod tests {
         std::fs::write(dir.0.join(LEGACY_FILE), b"{\"accounts\": 4").unwrap();
         assert!(matches!(MemoryStore::open(&dir.0), Err(StoreError::Corrupt(_))));
         assert!(dir.0.join(LEGACY_FILE).exists(), "kept for the operator to look at");
+    }
+
+    #[tokio::test]
+    async fn a_writable_open_is_refused_while_another_writer_holds_the_store() {
+        let dir = TempDir::new("exclusive");
+        let writer = MemoryStore::open_writable(&dir.0).unwrap();
+        writer.put_account(&account("acc")).await.unwrap();
+        match MemoryStore::open_writable(&dir.0) {
+            Err(StoreError::Unavailable(message)) => assert!(message.contains("open for writing"), "{message}"),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("a second writable store on the same directory"),
+        }
+        drop(writer);
+        assert!(MemoryStore::open_writable(&dir.0).is_ok(), "free again once the writer is gone");
     }
 
     #[tokio::test]
