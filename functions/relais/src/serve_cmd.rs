@@ -439,9 +439,96 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     tracing::info!(addr = %local, data = %args.data.display(), "listening");
 
     let sweeper = tokio::spawn(sweep_forever(drain));
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let served = serve_connections(listener, app, ConnectionLimits::default(), shutdown_signal()).await;
     sweeper.abort();
     served.map_err(|e| fail(1, "serve", e.to_string()))
+}
+
+/// What one slow or idle client may hold (docs/hardening.md, "Slow clients"). In AWS, API
+/// Gateway terminates client connections and applies its own limits; these are the local
+/// runner's.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Open connections at most; one more is closed at once (not queued).
+    pub max_connections: usize,
+    /// To send a request's headers, from the moment the connection waits for them (a new
+    /// connection, or an idle keep-alive one): this is also the idle keep-alive timeout.
+    pub header_read: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits { max_connections: 512, header_read: Duration::from_secs(10) }
+    }
+}
+
+/// Accept and serve HTTP/1.1 and HTTP/2 connections until `shutdown`, within `limits`; the body
+/// read timeout is [`relais_http::BODY_READ_TIMEOUT`] (in the one body reader). On shutdown,
+/// connections finish their request in flight (10 s at most) and close.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors or a connection reset before accept: keep serving.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(limit = limits.max_connections, "connection limit reached; connection closed");
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            // hyper's header timer starts with the first byte of a request (and again on an
+            // idle keep-alive connection): a connection that never sends one is closed here.
+            let mut first = [0u8; 1];
+            if !matches!(tokio::time::timeout(limits.header_read, stream.peek(&mut first)).await, Ok(Ok(1..))) {
+                drop(permit);
+                return;
+            }
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(limits.header_read))
+                .keep_alive_timeout(limits.header_read);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.as_mut().await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    let _ = stop.send(true);
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(Duration::from_secs(10), permits.acquire_many(all)).await;
+    Ok(())
 }
 
 async fn print_demo(out: &mut impl Write, runtime: &LocalRuntime, data: &Path, base: &str) -> std::io::Result<()> {

@@ -387,3 +387,66 @@ fn a_second_serve_on_the_same_data_directory_refuses_to_start() {
     let again = Server::start(&data, None);
     assert_eq!(again.request("GET", "/openapi.json", &[], b"").0, 200);
 }
+
+/// Whether the server closed `stream` (EOF, reset, or a response then EOF) within `wait`.
+fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Slow headers, slow bodies, idle and idle keep-alive connections are closed by the server
+/// (docs/hardening.md, "Slow clients") while a normal client is served at once.
+#[test]
+fn slow_and_idle_clients_are_closed_while_others_are_served() {
+    let data = temp_dir("slow");
+    let server = Server::start(&data, None);
+    let connect = || TcpStream::connect(server.addr()).unwrap();
+    let idle: Vec<TcpStream> = (0..200).map(|_| connect()).collect();
+    let slow_headers: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = connect();
+            s.write_all(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    let slow_bodies: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = connect();
+            let head = "POST /webhooks/pms/canonical/p HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{";
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    let mut keep_alive = connect();
+    keep_alive.write_all(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    keep_alive.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+
+    // 351 slow or idle clients: a normal one is served at once.
+    let started = Instant::now();
+    assert_eq!(server.request("GET", "/openapi.json", &[], b"").0, 200);
+    assert!(started.elapsed() < Duration::from_secs(3), "served in {:?}", started.elapsed());
+
+    // Every slow one is closed once its timeout (10 s) has passed.
+    let deadline = started + Duration::from_secs(16);
+    let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
+    for (kind, streams) in [("idle", idle), ("slow headers", slow_headers), ("slow body", slow_bodies)] {
+        let count = streams.len();
+        let closed = streams.into_iter().filter_map(|mut s| closed_within(&mut s, left()).then_some(())).count();
+        assert_eq!(closed, count, "{kind} connections closed");
+    }
+    assert!(closed_within(&mut keep_alive, Duration::from_secs(2)), "idle keep-alive connection closed");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert_eq!(server.request("GET", "/openapi.json", &[], b"").0, 200, "still serving");
+}
