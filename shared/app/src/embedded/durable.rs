@@ -12,7 +12,7 @@
 //! reservations, `channel:phone` for opt-outs, the position for notifications), values as JSON.
 //! The derived indexes (due messages, provider message ids) are not stored: they are rebuilt on
 //! open. A `store.json` left by the snapshot format of earlier versions is imported once, in the
-//! same transaction that records the import, then renamed `store.json.imported`.
+//! same transaction that records the import, then deleted (it holds secrets in clear).
 //!
 //! The database is opened in redb's single-writer mode: while one process (`relais serve`) has
 //! it open for writing, another (`relais token`) opens a read-only snapshot of it, whose writes
