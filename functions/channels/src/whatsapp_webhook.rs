@@ -139,7 +139,7 @@ pub enum WhatsAppWebhookEvent {
 /// Parse a verified `POST /webhooks/whatsapp` body. Unknown change fields and message types are
 /// skipped; a body that is not a WhatsApp Business Account notification is an error.
 pub fn parse_webhook(body: &[u8]) -> Result<Vec<WhatsAppWebhookEvent>, ParseError> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    let envelope: Envelope = relais_domain::document::parse(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
     if envelope.object != "whatsapp_business_account" {
         return Err(ParseError::Field { field: "object".into(), message: "is not whatsapp_business_account".into() });
     }

@@ -103,7 +103,15 @@ pub fn mint_hs256(secret: &[u8], claims: &Claims) -> Result<String, AuthError> {
     Ok(format!("{signing_input}.{signature}"))
 }
 
-/// Verify an HS256 JWT: algorithm, signature (constant time), `exp` and `nbf` when present.
+/// Longest lifetime of a token the local runner accepts: `exp` at most this far ahead of now
+/// (docs/hardening.md, "Tokens"). `relais token` issues tokens of exactly this lifetime.
+pub const MAX_TOKEN_LIFETIME_SECONDS: i64 = 30 * 24 * 3600;
+/// Clock skew allowed on top of [`MAX_TOKEN_LIFETIME_SECONDS`] (a token minted on a machine
+/// whose clock runs a little ahead).
+const TOKEN_SKEW_SECONDS: i64 = 300;
+
+/// Verify an HS256 JWT: algorithm, signature (constant time), `exp` (required, in the future and
+/// at most [`MAX_TOKEN_LIFETIME_SECONDS`] ahead), `nbf` when present.
 pub fn verify_hs256(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, AuthError> {
     let invalid = || auth_error("invalid token");
     let mut pieces = token.split('.');
@@ -113,7 +121,8 @@ pub fn verify_hs256(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Cl
         return Err(invalid());
     };
     let header: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        relais_domain::document::parse_value(&URL_SAFE_NO_PAD.decode(header).map_err(|_| invalid())?)
+            .map_err(|_| invalid())?;
     if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
         return Err(auth_error("only HS256 tokens are accepted"));
     }
@@ -122,13 +131,20 @@ pub fn verify_hs256(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Cl
     mac.update(header_and_payload(token).as_bytes());
     mac.verify_slice(&signature).map_err(|_| auth_error("bad token signature"))?;
     let payload: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        relais_domain::document::parse_value(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?)
+            .map_err(|_| invalid())?;
     let now = now.timestamp();
-    if let Some(exp) = payload.get("exp") {
-        let exp = exp.as_i64().ok_or_else(invalid)?;
-        if now >= exp {
-            return Err(auth_error("token expired"));
-        }
+    let exp = payload
+        .get("exp")
+        .ok_or_else(|| auth_error("the token has no `exp` claim: tokens must expire"))?
+        .as_i64()
+        .ok_or_else(invalid)?;
+    if now >= exp {
+        return Err(auth_error("token expired"));
+    }
+    let too_long = exp.checked_sub(now).is_none_or(|left| left > MAX_TOKEN_LIFETIME_SECONDS + TOKEN_SKEW_SECONDS);
+    if too_long {
+        return Err(auth_error("the token's `exp` is more than 30 days away: mint a new one with `relais token`"));
     }
     if let Some(nbf) = payload.get("nbf") {
         let nbf = nbf.as_i64().ok_or_else(invalid)?;
@@ -196,7 +212,33 @@ mod tests {
     use super::*;
 
     fn claims() -> Claims {
-        Claims { sub: "u1".into(), account_id: "a1".into(), role: Role::Editor, iat: Some(0), exp: Some(2_000_000_000) }
+        Claims { sub: "u1".into(), account_id: "a1".into(), role: Role::Editor, iat: Some(0), exp: Some(1_800_000_600) }
+    }
+
+    #[test]
+    fn a_token_must_expire_within_the_maximum_lifetime() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let with_exp = |exp: Option<i64>| mint_hs256(b"k", &Claims { exp, ..claims() }).unwrap();
+        assert_eq!(
+            verify_hs256(b"k", &with_exp(None), now).unwrap_err().0,
+            "the token has no `exp` claim: tokens must expire"
+        );
+        let last = 1_800_000_000 + MAX_TOKEN_LIFETIME_SECONDS + TOKEN_SKEW_SECONDS;
+        assert!(verify_hs256(b"k", &with_exp(Some(last)), now).is_ok());
+        for exp in [last + 1, i64::MAX] {
+            let error = verify_hs256(b"k", &with_exp(Some(exp)), now).unwrap_err().0;
+            assert!(error.contains("more than 30 days"), "{exp}: {error}");
+        }
+        for exp in [1_800_000_000, i64::MIN] {
+            assert_eq!(verify_hs256(b"k", &with_exp(Some(exp)), now).unwrap_err().0, "token expired", "{exp}");
+        }
+        let text_exp = URL_SAFE_NO_PAD.encode(br#"{"sub":"u1","account_id":"a1","role":"editor","exp":"soon"}"#);
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let signing_input = format!("{header}.{text_exp}");
+        let mut mac = mac(b"k").unwrap();
+        mac.update(signing_input.as_bytes());
+        let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+        assert_eq!(verify_hs256(b"k", &token, now).unwrap_err().0, "invalid token");
     }
 
     #[test]
@@ -214,7 +256,7 @@ mod tests {
         assert!(verify_hs256(b"k", &format!("{signed}.{sig}x"), now).is_err());
         let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), payload);
         assert!(verify_hs256(b"k", &none, now).is_err());
-        let late = DateTime::from_timestamp(2_000_000_000, 0).unwrap();
+        let late = DateTime::from_timestamp(1_800_000_600, 0).unwrap();
         assert_eq!(verify_hs256(b"k", &token, late).unwrap_err().0, "token expired");
         assert!(verify_hs256(b"k", "a.b", now).is_err());
         assert!(verify_hs256(b"k", "", now).is_err());

@@ -109,7 +109,7 @@ pub async fn csv(
     let format = import_format(&headers)?;
     let bytes = read_body(body, CSV_BODY_LIMIT).await?;
     let (csv, given_mapping): (Vec<u8>, Option<Value>) = if format == ImportFormat::Json {
-        let doc: Value = serde_json::from_slice(&bytes)
+        let doc: Value = relais_domain::document::parse_value(&bytes)
             .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
         let Some(map) = doc.as_object() else {
             return Err(ApiError::invalid(vec![ApiError::field_error(

@@ -343,9 +343,20 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     }
 }
 
-/// Read a body up to `limit` bytes; more is 413.
+/// How long a client may take to send a whole request body: a slower one gets 408 and its
+/// connection is closed (docs/hardening.md, "Slow clients"). In AWS, API Gateway reads the body.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Read a body up to `limit` bytes within [`BODY_READ_TIMEOUT`]; more is 413, slower is 408.
 pub async fn read_body(body: axum::body::Body, limit: usize) -> ApiResult<axum::body::Bytes> {
-    match axum::body::to_bytes(body, limit).await {
+    let Ok(read) = tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await else {
+        return Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the request body did not arrive within {} seconds", BODY_READ_TIMEOUT.as_secs()),
+        ));
+    };
+    match read {
         Ok(bytes) => Ok(bytes),
         Err(e) => {
             let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
@@ -369,7 +380,7 @@ pub async fn json_body(body: axum::body::Body, required: bool) -> ApiResult<serd
             Ok(serde_json::Value::Object(serde_json::Map::new()))
         };
     }
-    serde_json::from_slice(&bytes)
+    relais_domain::document::parse_value(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))
 }
 

@@ -154,7 +154,7 @@ async fn a_token_claiming_more_than_the_stored_role_gets_the_stored_role() {
         account_id: "acc-1".into(),
         role: relais_domain::Role::Admin,
         iat: None,
-        exp: None,
+        exp: Some(h.now().timestamp() + 3600),
     };
     let token = relais_http::auth::mint_hs256(JWT_SECRET, &claims).unwrap();
     let r = h

@@ -469,3 +469,45 @@ async fn the_outbox_route_is_local_only_and_account_scoped() {
     assert_eq!(r.text, "");
     let _ = std::fs::remove_file(file);
 }
+
+/// `{valid}GARBAGE` is not a document: 400 on the webhook, the API and the CSV import, and
+/// nothing stored (docs/hardening.md, "One JSON document").
+#[tokio::test]
+async fn trailing_bytes_after_a_json_document_are_refused_everywhere() {
+    let h = Harness::new().await;
+    let event = reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-10", "2026-06-12", false);
+    let now = h.now().timestamp();
+    for tail in ["GARBAGE", "{}", " x", "\u{0}"] {
+        let mut bytes = serde_json::to_vec(&event).unwrap();
+        bytes.extend_from_slice(tail.as_bytes());
+        let r = h.send(signed(&h, "p-lis", LIS_SECRET, &bytes, now)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{tail:?}: {}", r.text);
+        assert_eq!(r.code(), Some("invalid_payload"), "{tail:?}");
+        assert_eq!(r.field(), Some("body"), "{tail:?}");
+    }
+    assert!(h.runtime.store.all_reservations().is_empty(), "nothing stored");
+
+    let campaign = serde_json::to_vec(&checkin_campaign("p-lis", "bot-1")).unwrap();
+    let mut body = campaign.clone();
+    body.extend_from_slice(b"GARBAGE");
+    let request = h
+        .request(Method::POST, "/campaigns", Some("u-ed"), None)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let r = h.send(request).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.code(), Some("invalid_json"));
+    assert_eq!(h.get("/campaigns", "u-ed").await.json["campaigns"].as_array().map(Vec::len), Some(0));
+
+    let mut body = serde_json::to_vec(&json!({"csv": "Ref\n", "mapping": null})).unwrap();
+    body.extend_from_slice(b"]");
+    let request = h
+        .request(Method::POST, "/imports/csv/p-csv", Some("u-ed"), None)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let r = h.send(request).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.code(), Some("invalid_json"));
+}

@@ -140,7 +140,8 @@ where
 /// The `ReservationChanged` carried by an EventBridge event (the evaluator queue receives the
 /// whole event as the SQS body).
 pub fn reservation_changed_of(body: &str) -> Result<ReservationChanged, RecordError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| RecordError::Poison(format!("body is not JSON: {e}")))?;
+    let value: Value = relais_domain::document::parse_value(body.as_bytes())
+        .map_err(|e| RecordError::Poison(format!("body is not JSON: {e}")))?;
     let detail = match value.get("detail") {
         Some(detail) => detail.clone(),
         // Tolerate a bare ReservationChanged (a replay from the DLQ by hand, tests).
@@ -164,8 +165,8 @@ pub async fn evaluator(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBat
 pub async fn dispatcher(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
     each_record(event.payload, "dispatcher", |record| async move {
         let body = record.body.unwrap_or_default();
-        let job: DispatchJob =
-            serde_json::from_str(&body).map_err(|e| RecordError::Poison(format!("not a dispatch job: {e}")))?;
+        let job: DispatchJob = relais_domain::document::parse(body.as_bytes())
+            .map_err(|e| RecordError::Poison(format!("not a dispatch job: {e}")))?;
         engine::dispatch(app, &job).await?;
         Ok(())
     })

@@ -72,7 +72,7 @@ impl CloudbedsWebhook {
 
 /// Parse the webhook (pure). `Ignored` for events that do not concern a reservation.
 pub fn parse_webhook(body: &[u8]) -> Result<CloudbedsWebhook, VendorError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
+    let v: Value = relais_domain::document::parse_value(body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
     if !v.is_object() {
         return Err(bad("body", "expected a JSON object"));
     }

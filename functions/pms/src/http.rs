@@ -42,7 +42,7 @@ pub(crate) async fn send(vendor: &str, operation: &str, request: RequestBuilder)
         tracing::warn!(vendor, operation, "vendor API body could not be read");
         VendorError::Unavailable(format!("{vendor} API {operation}: body could not be read"))
     })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
+    let value: Value = relais_domain::document::parse_value(&bytes).map_err(|_| {
         tracing::warn!(vendor, operation, "vendor API answered something that is not JSON");
         VendorError::Unavailable(format!("{vendor} API {operation}: answer is not JSON"))
     })?;

@@ -63,7 +63,7 @@ fn valid_id(s: &str) -> bool {
 
 /// Parse the General Webhook body (pure). `Ignored` when no event concerns reservations.
 pub fn parse_webhook(body: &[u8]) -> Result<MewsWebhook, VendorError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
+    let v: Value = relais_domain::document::parse_value(body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
     if !v.is_object() {
         return Err(bad("body", "expected a JSON object"));
     }

@@ -41,7 +41,7 @@ pub struct SmoobuWebhook {
 
 /// Parse the envelope and check the action (pure).
 pub fn parse_webhook(body: &[u8]) -> Result<SmoobuWebhook, VendorError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
+    let v: Value = relais_domain::document::parse_value(body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
     if !v.is_object() {
         return Err(bad("body", "expected a JSON object"));
     }

@@ -33,10 +33,12 @@ use crate::simulate_cmd::DEFAULT_SCENARIO;
 
 /// The sweep's period on the real clock.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
-/// Lifetime of tokens `relais token` and `--demo` print.
-pub const TOKEN_HOURS: i64 = 24 * 30;
+/// Lifetime of tokens `relais token` and `--demo` print: the longest the runner accepts.
+pub const TOKEN_SECONDS: i64 = relais_http::auth::MAX_TOKEN_LIFETIME_SECONDS;
 const OUTBOX_FILE: &str = "outbox.jsonl";
 const SECRET_FILE: &str = "jwt-secret";
+/// Held (advisory lock) by the one `relais serve` of a data directory; holds its pid.
+const LOCK_FILE: &str = "serve.lock";
 const DEMO_ADMIN: &str = "u-admin";
 
 pub struct ServeArgs {
@@ -134,13 +136,8 @@ fn mint_for(data: &Path, user: &relais_domain::User) -> Result<String, Fail> {
     let account_id = user.account_id.clone().ok_or_else(|| fail(2, "no_account", "this user belongs to no account"))?;
     let secret = jwt_secret(data).map_err(|e| fail(2, "secret", e))?;
     let now = Utc::now().timestamp();
-    let claims = Claims {
-        sub: user.id.clone(),
-        account_id,
-        role: user.role,
-        iat: Some(now),
-        exp: Some(now + TOKEN_HOURS * 3600),
-    };
+    let claims =
+        Claims { sub: user.id.clone(), account_id, role: user.role, iat: Some(now), exp: Some(now + TOKEN_SECONDS) };
     mint_hs256(&secret, &claims).map_err(|e| fail(2, "token", e.0))
 }
 
@@ -188,7 +185,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
 fn read_scenario(path: &Path) -> Result<Value, Fail> {
     let text = std::fs::read_to_string(path).map_err(|e| fail(2, "unreadable", format!("{}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| fail(2, "not_json", format!("the scenario is not JSON: {e}")))
+    relais_domain::document::parse_value(text.as_bytes())
+        .map_err(|e| fail(2, "not_json", format!("the scenario is not JSON: {e}")))
 }
 
 /// The demo set-up: the shipped example scenario plus an admin.
@@ -200,8 +198,61 @@ fn demo_scenario() -> Result<Value, Fail> {
     Ok(doc)
 }
 
+/// The lock of a data directory: one `relais serve` per directory, so that a second one never
+/// answers from a stale snapshot (docs/hardening.md, "One process per data directory"). The
+/// lock is the OS's advisory lock on `DIR/serve.lock`, released when the process ends however
+/// it ends (even `kill -9`); the file keeps the pid of the holder for the refusal message.
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+pub fn lock_data_dir(data: &Path) -> Result<DataDirLock, String> {
+    create_private_dir(data)?;
+    let path = data.join(LOCK_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<u32>().ok());
+            let who =
+                holder.map_or_else(|| "another process".to_string(), |pid| format!("another relais serve (pid {pid})"));
+            return Err(format!(
+                "{} is in use by {who}: one relais serve per data directory. Stop it first, or give this one another --data",
+                data.display()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(format!("{}: cannot lock: {e}", path.display())),
+    }
+    use std::io::Seek;
+    file.set_len(0)
+        .and_then(|()| file.seek(std::io::SeekFrom::Start(0)).map(|_| ()))
+        .and_then(|()| writeln!(file, "{}", std::process::id()))
+        .and_then(|()| file.flush())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(DataDirLock { _file: file })
+}
+
+/// `data` with its parents, the directory itself 0700 (as the store creates it).
+fn create_private_dir(data: &Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(data).map_err(|e| format!("{}: {e}", data.display()))
+}
+
 async fn build_runtime(data: &Path) -> Result<(Arc<LocalRuntime>, CallbackSettings), Fail> {
-    let store = Arc::new(MemoryStore::open(data).map_err(|e| fail(2, "store", e.to_string()))?);
+    let store = Arc::new(MemoryStore::open_writable(data).map_err(|e| fail(2, "store", e.to_string()))?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let outbox = OutboxChannel::new(Channel::Whatsapp, Vec::new(), clock.clone())
         .with_file(data.join(OUTBOX_FILE))
@@ -347,6 +398,7 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         Some(path) => Some(read_scenario(path)?),
         None => None,
     };
+    let _lock = lock_data_dir(&args.data).map_err(|e| fail(2, "data_in_use", e))?;
     let (runtime, callbacks) = build_runtime(&args.data).await?;
     let was_empty = runtime.store.is_empty();
     if let Some(doc) = &seed_doc {
@@ -387,9 +439,96 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     tracing::info!(addr = %local, data = %args.data.display(), "listening");
 
     let sweeper = tokio::spawn(sweep_forever(drain));
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let served = serve_connections(listener, app, ConnectionLimits::default(), shutdown_signal()).await;
     sweeper.abort();
     served.map_err(|e| fail(1, "serve", e.to_string()))
+}
+
+/// What one slow or idle client may hold (docs/hardening.md, "Slow clients"). In AWS, API
+/// Gateway terminates client connections and applies its own limits; these are the local
+/// runner's.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Open connections at most; one more is closed at once (not queued).
+    pub max_connections: usize,
+    /// To send a request's headers, from the moment the connection waits for them (a new
+    /// connection, or an idle keep-alive one): this is also the idle keep-alive timeout.
+    pub header_read: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits { max_connections: 512, header_read: Duration::from_secs(10) }
+    }
+}
+
+/// Accept and serve HTTP/1.1 and HTTP/2 connections until `shutdown`, within `limits`; the body
+/// read timeout is [`relais_http::BODY_READ_TIMEOUT`] (in the one body reader). On shutdown,
+/// connections finish their request in flight (10 s at most) and close.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors or a connection reset before accept: keep serving.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(limit = limits.max_connections, "connection limit reached; connection closed");
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            // hyper's header timer starts with the first byte of a request (and again on an
+            // idle keep-alive connection): a connection that never sends one is closed here.
+            let mut first = [0u8; 1];
+            if !matches!(tokio::time::timeout(limits.header_read, stream.peek(&mut first)).await, Ok(Ok(1..))) {
+                drop(permit);
+                return;
+            }
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(limits.header_read))
+                .keep_alive_timeout(limits.header_read);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.as_mut().await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    let _ = stop.send(true);
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(Duration::from_secs(10), permits.acquire_many(all)).await;
+    Ok(())
 }
 
 async fn print_demo(out: &mut impl Write, runtime: &LocalRuntime, data: &Path, base: &str) -> std::io::Result<()> {

@@ -19,7 +19,7 @@ pub fn run(file: Option<&Path>, aws: bool) -> ExitCode {
         },
         None => DEFAULT_SCENARIO.to_string(),
     };
-    let doc: serde_json::Value = match serde_json::from_str(&text) {
+    let doc: serde_json::Value = match relais_domain::document::parse_value(text.as_bytes()) {
         Ok(doc) => doc,
         Err(e) => return fail("not_json", &format!("the scenario is not JSON: {e}"), None),
     };

@@ -19,7 +19,7 @@ pub fn run(file: &Path) -> ExitCode {
         Ok(text) => text,
         Err(error) => return unreadable("unreadable", format!("{}: {error}", file.display())),
     };
-    let doc: Value = match serde_json::from_str(&text) {
+    let doc: Value = match relais_domain::document::parse_value(text.as_bytes()) {
         Ok(doc) => doc,
         Err(error) => return unreadable("not_json", format!("{} is not JSON: {error}", file.display())),
     };

@@ -349,3 +349,104 @@ fn twilio_auth_token_checks_signatures_on_the_local_runner() {
     server.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_second_serve_on_the_same_data_directory_refuses_to_start() {
+    let data = temp_dir("locked");
+    let first = Server::start(&data, None);
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env_remove("RELAIS_JWT_SECRET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("relais serve runs");
+    // Without the lock it would serve: give it 20 s to refuse, then fail (never hang).
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a second relais serve started on {}", data.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let second = child.wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(2), "refused: {second:?}");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let error: Value = serde_json::from_str(stderr.lines().last().unwrap_or("")).unwrap_or(Value::Null);
+    assert_eq!(error["error"]["code"], "data_in_use", "{stderr}");
+    let message = error["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains(&format!("pid {}", first.child.id())), "names the other process: {message}");
+    assert!(String::from_utf8_lossy(&second.stdout).is_empty(), "never listened");
+    // The first one still serves, and once it is gone the directory can be served again.
+    assert_eq!(first.request("GET", "/openapi.json", &[], b"").0, 200);
+    first.stop();
+    let again = Server::start(&data, None);
+    assert_eq!(again.request("GET", "/openapi.json", &[], b"").0, 200);
+}
+
+/// Whether the server closed `stream` (EOF, reset, or a response then EOF) within `wait`.
+fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Slow headers, slow bodies, idle and idle keep-alive connections are closed by the server
+/// (docs/hardening.md, "Slow clients") while a normal client is served at once.
+#[test]
+fn slow_and_idle_clients_are_closed_while_others_are_served() {
+    let data = temp_dir("slow");
+    let server = Server::start(&data, None);
+    let connect = || TcpStream::connect(server.addr()).unwrap();
+    let idle: Vec<TcpStream> = (0..200).map(|_| connect()).collect();
+    let slow_headers: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = connect();
+            s.write_all(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    let slow_bodies: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = connect();
+            let head = "POST /webhooks/pms/canonical/p HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{";
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    let mut keep_alive = connect();
+    keep_alive.write_all(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    keep_alive.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+
+    // 351 slow or idle clients: a normal one is served at once.
+    let started = Instant::now();
+    assert_eq!(server.request("GET", "/openapi.json", &[], b"").0, 200);
+    assert!(started.elapsed() < Duration::from_secs(3), "served in {:?}", started.elapsed());
+
+    // Every slow one is closed once its timeout (10 s) has passed.
+    let deadline = started + Duration::from_secs(16);
+    let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
+    for (kind, streams) in [("idle", idle), ("slow headers", slow_headers), ("slow body", slow_bodies)] {
+        let count = streams.len();
+        let closed = streams.into_iter().filter_map(|mut s| closed_within(&mut s, left()).then_some(())).count();
+        assert_eq!(closed, count, "{kind} connections closed");
+    }
+    assert!(closed_within(&mut keep_alive, Duration::from_secs(2)), "idle keep-alive connection closed");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert_eq!(server.request("GET", "/openapi.json", &[], b"").0, 200, "still serving");
+}

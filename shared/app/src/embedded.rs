@@ -12,6 +12,7 @@ use relais_domain::{Account, Campaign, Channel, Chatbot, Message, MessageState, 
 use serde::{Deserialize, Serialize};
 
 mod durable;
+mod private;
 
 use self::durable::Change;
 use crate::ports::{
@@ -96,7 +97,14 @@ impl MemoryStore {
     /// earlier versions is imported once). When another process has it open for writing, this
     /// is a read-only snapshot whose writes answer [`StoreError::Unavailable`].
     pub fn open(dir: &Path) -> Result<MemoryStore, StoreError> {
-        let (state, disk) = durable::Disk::open(dir)?;
+        let (state, disk) = durable::Disk::open(dir, true)?;
+        Ok(MemoryStore { state: Mutex::new(state), disk: Some(disk) })
+    }
+
+    /// As [`MemoryStore::open`], but refused when another process has the database open for
+    /// writing, instead of falling back to a read-only snapshot (`relais serve`).
+    pub fn open_writable(dir: &Path) -> Result<MemoryStore, StoreError> {
+        let (state, disk) = durable::Disk::open(dir, false)?;
         Ok(MemoryStore { state: Mutex::new(state), disk: Some(disk) })
     }
 
@@ -527,6 +535,8 @@ impl OutboxChannel {
     /// continue from them instead of starting over. A line cut by a crash is skipped.
     pub fn resume_from_file(self) -> Result<OutboxChannel, String> {
         if let Some(file) = &self.file {
+            // An outbox written by an earlier version may be world-readable.
+            private::file(file).map_err(|e| format!("{}: {e}", file.display()))?;
             let text = match std::fs::read_to_string(file) {
                 Ok(text) => text,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -565,7 +575,7 @@ impl ChannelSender for OutboxChannel {
         if let Some(file) = &self.file {
             use std::io::Write;
             let appended = serde_json::to_string(&record).map_err(std::io::Error::other).and_then(|line| {
-                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+                let mut f = private::file_options().create(true).append(true).open(file)?;
                 writeln!(f, "{line}")
             });
             if let Err(e) = appended {
@@ -611,9 +621,10 @@ impl Mailer for MailOutbox {
     async fn send_email(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
         let mut mails = lock(&self.mails);
         if let Some(dir) = &self.dir {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            private::dir(dir).map_err(|e| e.to_string())?;
             let file = dir.join(format!("{:06}.eml", mails.len() + 1));
-            std::fs::write(&file, format!("To: {to}\nSubject: {subject}\n\n{body}\n")).map_err(|e| e.to_string())?;
+            private::write(&file, format!("To: {to}\nSubject: {subject}\n\n{body}\n").as_bytes())
+                .map_err(|e| e.to_string())?;
         }
         mails.push(Mail { to: to.into(), subject: subject.into(), body: body.into() });
         Ok(())

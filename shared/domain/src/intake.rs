@@ -61,7 +61,12 @@ pub fn verify_signature(
         .strip_prefix("sha256=")
         .and_then(|h| hex::decode(h).ok())
         .ok_or(SignatureError::Malformed("X-Relais-Signature"))?;
-    if (now.timestamp() - timestamp).abs() > SIGNATURE_TOLERANCE_SECONDS {
+    // Checked: a timestamp near i64::MIN or i64::MAX must be stale, not an overflow.
+    let fresh = now
+        .timestamp()
+        .checked_sub(timestamp)
+        .is_some_and(|skew| skew.unsigned_abs() <= SIGNATURE_TOLERANCE_SECONDS.unsigned_abs());
+    if !fresh {
         return Err(SignatureError::Stale);
     }
     let matches = secrets
@@ -96,8 +101,7 @@ impl PayloadError {
 
 /// Parse and check a canonical webhook body.
 pub fn parse_canonical(body: &[u8]) -> Result<CanonicalEvent, PayloadError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let event: CanonicalEvent = serde_path_to_error::deserialize(&mut de).map_err(deserialize_error)?;
+    let event: CanonicalEvent = crate::document::parse_with_path(body).map_err(deserialize_error)?;
     if event.event_id.trim().is_empty() {
         return Err(PayloadError::new("event_id", "must not be empty"));
     }
@@ -232,6 +236,49 @@ mod tests {
     }
 
     #[test]
+    fn extreme_timestamps_are_stale_not_an_overflow() {
+        let sig = format!("sha256={}", "ab".repeat(32));
+        for ts in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX] {
+            let header = ts.to_string();
+            assert_eq!(
+                verify_signature(&["s"], Some(&header), Some(&sig), b"{}", now()),
+                Err(SignatureError::Stale),
+                "{ts}"
+            );
+        }
+    }
+
+    mod extreme_timestamps {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn timestamp() -> impl Strategy<Value = i64> {
+            prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), (-400i64..400).prop_map(|d| 1_780_304_400 + d)]
+        }
+
+        fn clock() -> impl Strategy<Value = i64> {
+            prop_oneof![Just(1_780_304_400i64), Just(0i64), -8_000_000_000_000i64..8_000_000_000_000]
+        }
+
+        proptest! {
+            /// Any timestamp against any clock: an answer, never a panic, and only a fresh one
+            /// reaches the signature check.
+            #[test]
+            fn any_timestamp_and_clock_answer_without_panic(ts in timestamp(), clock in clock()) {
+                let now = DateTime::from_timestamp(clock, 0).unwrap_or_else(now);
+                let sig = sign("s", ts, b"{}");
+                let got = verify_signature(&["s"], Some(&ts.to_string()), Some(&sig), b"{}", now);
+                let skew = i128::from(now.timestamp()) - i128::from(ts);
+                if skew.abs() <= i128::from(SIGNATURE_TOLERANCE_SECONDS) {
+                    prop_assert_eq!(got, Ok(()));
+                } else {
+                    prop_assert_eq!(got, Err(SignatureError::Stale));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn canonical_errors_name_the_field() {
         let body = br#"{"event_id":"e","occurred_at":"2026-06-01T09:00:00Z","reservation":{"id":"r","property_id":"p","source":"airbnb","status":"confirmed","check_in":"2026-06-10","check_out":"2026-06-13","guest":{"first_name":"A","last_name":"B","phone":"12"},"updated_at":"2026-06-01T09:00:00Z"}}"#;
         assert_eq!(parse_canonical(body).unwrap_err().field, "reservation.guest.phone");
@@ -274,7 +321,10 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_json_is_named_body() {
-        for body in [&b"not json"[..], b"", b"{\"event_id\": \"e\"", b"\xff\xfe"] {
+        let trailing = format!("{VALID}GARBAGE");
+        let twice = format!("{VALID}{VALID}");
+        for body in [&b"not json"[..], b"", b"{\"event_id\": \"e\"", b"\xff\xfe", trailing.as_bytes(), twice.as_bytes()]
+        {
             let error = parse_canonical(body).unwrap_err();
             assert_eq!(error.field, "body", "{:?}", String::from_utf8_lossy(body));
             assert!(error.message.starts_with("not valid JSON: "), "{}", error.message);

@@ -141,8 +141,8 @@ impl Harness {
 
     pub fn token(&self, user: &str) -> String {
         let (_, account, role) = users().into_iter().find(|(id, _, _)| *id == user).expect("known test user");
-        mint_hs256(JWT_SECRET, &Claims { sub: user.into(), account_id: account.into(), role, iat: None, exp: None })
-            .unwrap()
+        let exp = Some(self.now().timestamp() + 3600);
+        mint_hs256(JWT_SECRET, &Claims { sub: user.into(), account_id: account.into(), role, iat: None, exp }).unwrap()
     }
 
     pub async fn send(&self, request: Request<Body>) -> Resp {

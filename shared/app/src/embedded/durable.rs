@@ -12,7 +12,7 @@
 //! reservations, `channel:phone` for opt-outs, the position for notifications), values as JSON.
 //! The derived indexes (due messages, provider message ids) are not stored: they are rebuilt on
 //! open. A `store.json` left by the snapshot format of earlier versions is imported once, in the
-//! same transaction that records the import, then renamed `store.json.imported`.
+//! same transaction that records the import, then deleted (it holds secrets in clear).
 //!
 //! The database is opened in redb's single-writer mode: while one process (`relais serve`) has
 //! it open for writing, another (`relais token`) opens a read-only snapshot of it, whose writes
@@ -140,9 +140,23 @@ pub(super) enum Disk {
 impl Disk {
     /// Open (or create) `dir/store.redb`, importing a legacy `dir/store.json` once, and load the
     /// whole state (indexes rebuilt).
-    pub(super) fn open(dir: &Path) -> StoreResult<(State, Disk)> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+    /// `snapshot_if_busy`: a database another process has open for writing is opened as a
+    /// read-only snapshot (`relais token`); otherwise that is an error (`relais serve`).
+    pub(super) fn open(dir: &Path, snapshot_if_busy: bool) -> StoreResult<(State, Disk)> {
+        super::private::dir(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
         let path = dir.join(FILE);
+        // Created 0600 before redb opens it (redb initialises an empty file), or tightened if an
+        // earlier version left it world-readable.
+        let private_file = |path: &Path| -> StoreResult<()> {
+            let created = super::private::file_options().write(true).create(true).truncate(false).open(path);
+            match created {
+                Ok(_) => super::private::file(path),
+                // Read-only file system or permissions: redb says what is wrong.
+                Err(_) => Ok(()),
+            }
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))
+        };
+        private_file(&path)?;
         let unavailable = |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
         let mut builder = redb::Builder::new();
         builder.set_cache_size(CACHE_BYTES).set_concurrency_mode(redb::ConcurrencyMode::SingleWriter);
@@ -151,6 +165,12 @@ impl Disk {
                 prepare(&db, dir)?;
                 let txn = db.begin_read().map_err(|e| unavailable(&e))?;
                 (load(&txn, &path)?, Disk::Writable(db))
+            }
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) if !snapshot_if_busy => {
+                return Err(StoreError::Unavailable(format!(
+                    "{} is open for writing in another process",
+                    path.display()
+                )));
             }
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 let db = builder.open_read_only(&path).map_err(|e| unavailable(&e))?;
@@ -251,9 +271,17 @@ fn prepare(db: &redb::Database, dir: &Path) -> StoreResult<()> {
     }
     txn.commit().map_err(io)?;
     if import {
-        // The snapshot is now in the database; keep it aside rather than leave a stale copy that
-        // looks current. A failed rename is harmless: the import is recorded and never repeated.
-        let _ = std::fs::rename(&legacy, dir.join(format!("{LEGACY_FILE}.imported")));
+        // The snapshot (webhook secrets in clear) is now in the database: delete it. A failed
+        // delete is harmless for the data (the import is recorded and never repeated) but is
+        // reported, since the file holds secrets.
+        if let Err(e) = std::fs::remove_file(&legacy) {
+            tracing::warn!(error = %e, "the imported store.json could not be deleted; delete it by hand");
+        }
+    }
+    // A copy kept by versions that renamed the snapshot instead of deleting it.
+    let kept = dir.join(format!("{LEGACY_FILE}.imported"));
+    if (import || imported) && kept.exists() {
+        let _ = std::fs::remove_file(&kept);
     }
     Ok(())
 }
@@ -531,8 +559,8 @@ mod tests {
         assert_eq!(snapshot(&store), snapshot(&legacy), "everything imported, indexes rebuilt");
         assert_eq!(store.due_messages(t).await.unwrap().len(), 1);
         assert!(dir.0.join(FILE).exists());
-        assert!(!dir.0.join(LEGACY_FILE).exists(), "the snapshot is set aside");
-        assert!(dir.0.join(format!("{LEGACY_FILE}.imported")).exists());
+        assert!(!dir.0.join(LEGACY_FILE).exists(), "the snapshot, secrets in clear, is deleted");
+        assert!(!dir.0.join(format!("{LEGACY_FILE}.imported")).exists(), "and no copy kept");
         store.put_campaign(&campaign("c1", "acc", "p1", 2), Some(1)).await.unwrap();
         drop(store);
 
@@ -542,12 +570,68 @@ mod tests {
         assert_eq!(store.get_campaign("c1").await.unwrap().map(|c| c.version), Some(2));
     }
 
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_data_directory_and_its_files_are_private() {
+        use crate::embedded::{MailOutbox, OutboxChannel};
+        use crate::ports::{ChannelSender, Mailer, SendRequest};
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let parent = TempDir::new("private");
+        let dir = parent.0.join("data");
+        let store = MemoryStore::open(&dir).unwrap();
+        store.put_account(&account("acc")).await.unwrap();
+        assert_eq!(mode(&dir), 0o700, "data directory");
+        assert_eq!(mode(&dir.join(FILE)), 0o600, "store.redb");
+
+        let clock: std::sync::Arc<dyn crate::ports::Clock> = std::sync::Arc::new(crate::embedded::SystemClock);
+        let outbox = OutboxChannel::new(Channel::Sms, Vec::new(), clock).with_file(dir.join("outbox.jsonl"));
+        let request: SendRequest = serde_json::from_value(serde_json::json!({
+            "key": "k1", "channel": "sms", "to": "+351911111111", "from": "+15550001111", "language": "en", "body": "hi"
+        }))
+        .unwrap();
+        outbox.send(&request).await;
+        assert_eq!(mode(&dir.join("outbox.jsonl")), 0o600, "outbox.jsonl");
+        let mail = MailOutbox::new(Some(dir.join("mail")));
+        mail.send_email("ed@example.com", "s", "b").await.unwrap();
+        assert_eq!(mode(&dir.join("mail")), 0o700, "mail/");
+        assert_eq!(mode(&dir.join("mail").join("000001.eml")), 0o600, "mail/*.eml");
+        drop(store);
+
+        // A data directory an earlier version left world-readable is tightened when opened.
+        for path in [&dir, &dir.join(FILE), &dir.join("outbox.jsonl")] {
+            let m = if path.is_dir() { 0o755 } else { 0o644 };
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap();
+        }
+        let store = MemoryStore::open(&dir).unwrap();
+        OutboxChannel::new(Channel::Sms, Vec::new(), std::sync::Arc::new(crate::embedded::SystemClock))
+            .with_file(dir.join("outbox.jsonl"))
+            .resume_from_file()
+            .unwrap();
+        assert_eq!((mode(&dir), mode(&dir.join(FILE)), mode(&dir.join("outbox.jsonl"))), (0o700, 0o600, 0o600));
+        drop(store);
+    }
+
     #[tokio::test]
     async fn a_corrupt_snapshot_is_reported_and_imports_nothing() {
         let dir = TempDir::new("corrupt");
         std::fs::write(dir.0.join(LEGACY_FILE), b"{\"accounts\": 4").unwrap();
         assert!(matches!(MemoryStore::open(&dir.0), Err(StoreError::Corrupt(_))));
         assert!(dir.0.join(LEGACY_FILE).exists(), "kept for the operator to look at");
+    }
+
+    #[tokio::test]
+    async fn a_writable_open_is_refused_while_another_writer_holds_the_store() {
+        let dir = TempDir::new("exclusive");
+        let writer = MemoryStore::open_writable(&dir.0).unwrap();
+        writer.put_account(&account("acc")).await.unwrap();
+        match MemoryStore::open_writable(&dir.0) {
+            Err(StoreError::Unavailable(message)) => assert!(message.contains("open for writing"), "{message}"),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("a second writable store on the same directory"),
+        }
+        drop(writer);
+        assert!(MemoryStore::open_writable(&dir.0).is_ok(), "free again once the writer is gone");
     }
 
     #[tokio::test]
