@@ -71,7 +71,7 @@ fn mapping_of(value: &Value) -> ApiResult<CsvMapping> {
 }
 
 #[utoipa::path(post, path = "/imports/csv/{property_id}", tag = "intake",
-    description = "Import reservations from a CSV file (properties on `custom_csv`). `text/csv`: the file, read with the property's saved column mapping. `application/json`: `{\"csv\": \"...\", \"mapping\": {...}}`; a mapping given is validated and saved for the next imports. Other content types (e.g. `multipart/form-data`) are refused with 415.",
+    description = "Import reservations from a CSV file (properties on `custom_csv`). `text/csv`: the file, read with the property's saved column mapping. `application/json`: `{\"csv\": \"...\", \"mapping\": {...}}`; a mapping given is validated and, when every column it names is in the file's header, saved for the next imports (otherwise 422 naming `mapping.columns.<field>`, nothing saved). Other content types (e.g. `multipart/form-data`) are refused with 415.",
     params(("property_id" = String, Path)),
     request_body(content(
         (CsvImportInput = "application/json"),
@@ -151,15 +151,25 @@ pub async fn csv(
             )]));
         }
     };
+    let now = state.app.clock.now();
+    let report = parse_csv_at(&property, &mapping, &csv, Some(now));
     if given_mapping.is_some() {
+        // A mapping is saved only when it fits the file it came with: one naming a column the
+        // file lacks would replace the working mapping with one that reads nothing.
+        let misfits: Vec<_> = report
+            .rejected
+            .iter()
+            .filter(|r| r.line <= 1)
+            .map(|r| ApiError::field_error(&format!("mapping.columns.{}", r.field), "invalid", r.reason.clone()))
+            .collect();
+        if !misfits.is_empty() {
+            return Err(ApiError::invalid(misfits));
+        }
         let text = serde_json::to_string(&mapping).map_err(|e| ApiError::unavailable(&e))?;
         let credentials = property.pms_credentials.get_or_insert_with(PmsCredentials::default);
         credentials.values.insert(CSV_MAPPING_KEY.to_string(), text);
         state.app.store.put_property(&property).await?;
     }
-
-    let now = state.app.clock.now();
-    let report = parse_csv_at(&property, &mapping, &csv, Some(now));
     let mut rejected: Vec<Value> = report.rejected.iter().map(|r| json!(r)).collect();
     let (mut accepted, mut stored, mut duplicates, mut stale) = (0usize, 0usize, 0usize, 0usize);
     for (line, reservation) in report.accepted {

@@ -159,6 +159,22 @@ async fn csv_imports_upsert_rows_and_report_rejections() {
     let r = h.post("/imports/csv/p-csv", "u-ed", json!({"csv": csv, "mapping": {"columns": {"id": "Ref"}}})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.field().unwrap().starts_with("mapping"));
+    // A mapping naming a column the file lacks: 422 naming it, and the working mapping is kept.
+    let mut misfit = mapping.clone();
+    misfit["columns"]["guest.phone"] = json!("Phone number");
+    let r = h.post("/imports/csv/p-csv", "u-ed", json!({"csv": csv, "mapping": misfit})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.field(), Some("mapping.columns.guest.phone"));
+    assert!(r.text.contains("Phone number"), "{}", r.text);
+    let r = h
+        .send(
+            h.request(Method::POST, "/imports/csv/p-csv", Some("u-ed"), None)
+                .header("content-type", "text/csv")
+                .body(Body::from(csv))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!((r.status, r.json["duplicates"].clone()), (StatusCode::OK, json!(2)), "the saved mapping still reads the file");
     assert_eq!(h.post("/imports/csv/p-csv", "u-view", json!({"csv": csv})).await.status, StatusCode::FORBIDDEN);
     assert_eq!(h.post("/imports/csv/p-lis", "u-ed", json!({"csv": csv})).await.status, StatusCode::CONFLICT);
     assert_eq!(h.post("/imports/csv/p-nope", "u-ed", json!({"csv": csv})).await.status, StatusCode::NOT_FOUND);
