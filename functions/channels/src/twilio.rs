@@ -5,7 +5,7 @@
 //!   `Body`, `StatusCallback`; HTTP Basic auth `AccountSid:AuthToken`. Success is `201` with the
 //!   message resource (`sid`); errors are `{"code", "message", "more_info", "status"}`.
 //! - Callbacks: [`verify_twilio_signature`] (`X-Twilio-Signature`), [`parse_status_callback`],
-//!   [`parse_inbound`] with Twilio's default opt-out / opt-in keywords ([`opt_keyword`]).
+//!   [`parse_inbound`] with the opt-out / opt-in keywords of `relais_domain::opt_out`.
 
 use crate::errors::{ErrorClass, ParseError, redact, retry_after_seconds, transport_outcome};
 use crate::ratelimit::{RateLimiter, wait_seconds};
@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use relais_app::ports::{ChannelSender, SendOutcome, SendRequest};
+pub use relais_domain::opt_out::{OptAction, opt_keyword};
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use std::collections::BTreeMap;
@@ -382,14 +383,6 @@ pub fn parse_status_callback(form: &BTreeMap<String, String>) -> Result<TwilioSt
     })
 }
 
-/// What an inbound SMS does to the sender's subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptAction {
-    OptOut,
-    OptIn,
-}
-
 /// An inbound SMS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TwilioInbound {
@@ -400,25 +393,6 @@ pub struct TwilioInbound {
     pub to: Option<String>,
     pub body: String,
     pub opt: Option<OptAction>,
-}
-
-/// Twilio's default opt-out keywords (REVOKE and OPTOUT added on 2025-05-14).
-pub const OPT_OUT_KEYWORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"];
-/// Twilio's default opt-in keywords.
-pub const OPT_IN_KEYWORDS: &[&str] = &["START", "YES", "UNSTOP"];
-
-/// The opt action of a message body: the whole body, trimmed, case-insensitive, is one of
-/// Twilio's keywords ("STOP please" is not). Trailing `.` / `!` are ignored so that "Stop." is
-/// honoured: for opt-outs we would rather stop once too often.
-pub fn opt_keyword(body: &str) -> Option<OptAction> {
-    let word = body.trim().trim_end_matches(['.', '!']).trim().to_uppercase();
-    if OPT_OUT_KEYWORDS.contains(&word.as_str()) {
-        Some(OptAction::OptOut)
-    } else if OPT_IN_KEYWORDS.contains(&word.as_str()) {
-        Some(OptAction::OptIn)
-    } else {
-        None
-    }
 }
 
 /// Parse an inbound SMS webhook's form (`From`, `To`, `Body`, `MessageSid`). With a Messaging
@@ -440,21 +414,6 @@ pub fn parse_inbound(form: &BTreeMap<String, String>) -> Result<TwilioInbound, P
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keywords() {
-        for w in
-            ["STOP", "stop", " Stop ", "Stop.", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout"]
-        {
-            assert_eq!(opt_keyword(w), Some(OptAction::OptOut), "{w}");
-        }
-        for w in ["START", "yes", "Unstop"] {
-            assert_eq!(opt_keyword(w), Some(OptAction::OptIn), "{w}");
-        }
-        for w in ["STOP please", "please cancel", "HELP", "info", "", "opt out"] {
-            assert_eq!(opt_keyword(w), None, "{w}");
-        }
-    }
 
     #[test]
     fn url_variants_add_or_remove_default_port() {

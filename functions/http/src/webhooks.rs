@@ -18,7 +18,7 @@ use relais_app::engine::{self, StatusUpdate};
 use relais_app::intake::handle_pms_webhook;
 use relais_app::ports::InboundRequest;
 use relais_channels::{
-    ErrorClass, OptAction, SEND_KEY_PARAMETER, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error,
+    ErrorClass, SEND_KEY_PARAMETER, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error,
     parse_form, parse_inbound, parse_status_callback, parse_webhook, twilio_state, verification_challenge,
     verify_signature, verify_twilio_signature, whatsapp_state,
 };
@@ -257,13 +257,8 @@ pub async fn twilio_inbound(
     let inbound = parse_inbound(&form).map_err(parse_error)?;
     // Twilio's own opt-out detection (OptOutType) or our keyword list decides; the engine
     // records the opt-out for the channel.
-    let keyword = match inbound.opt {
-        Some(OptAction::OptOut) => Some("STOP"),
-        Some(OptAction::OptIn) => Some("START"),
-        None => None,
-    };
-    if let Some(keyword) = keyword {
-        engine::apply_guest_reply(&state.app, Channel::Sms, &inbound.from, keyword).await?;
+    if let Some(action) = inbound.opt {
+        engine::apply_opt_action(&state.app, Channel::Sms, &inbound.from, action).await?;
     }
     let mut response = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".into_response();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/xml"));

@@ -204,3 +204,16 @@ async fn taps_through_meta_webhook_in_both_formats() {
     let timeline = h.get("/reservations/r-1/messages", "u-ed").await;
     assert!(timeline.text.contains("faq_answered") && timeline.text.contains("flow_chosen"), "{}", timeline.text);
 }
+
+#[tokio::test]
+async fn the_same_keywords_opt_out_on_whatsapp_as_on_sms() {
+    let h = Harness::new().await;
+    let store = &h.runtime.app.store;
+    let guest = "+351912345678";
+    for (body, opted_out) in [("Revoke.", true), ("START", false), ("optout", true), ("Optin!", false)] {
+        let message = json!({"from": "351912345678", "id": format!("wamid.{body}"), "timestamp": "1780000000",
+            "type": "text", "text": {"body": body}});
+        assert_eq!(h.send(post(inbound(message))).await.status, StatusCode::OK);
+        assert_eq!(store.is_opted_out(relais_domain::Channel::Whatsapp, guest).await.unwrap(), opted_out, "{body}");
+    }
+}

@@ -181,6 +181,41 @@ async fn csv_imports_upsert_rows_and_report_rejections() {
 }
 
 #[tokio::test]
+async fn ids_and_guest_texts_are_bounded_on_webhooks_and_csv() {
+    let h = Harness::new().await;
+    let now = h.now().timestamp();
+    let event = reservation_event("e1", "p-lis", "r-1", "confirmed", "2026-06-10", "2026-06-12", false);
+    for (path, value, field) in [
+        (&["reservation", "id"][..], json!("r".repeat(100_000)), "reservation.id"),
+        (&["reservation", "id"][..], json!("r-1\u{0}"), "reservation.id"),
+        (&["reservation", "id"][..], json!("r\n1"), "reservation.id"),
+        (&["reservation", "id"][..], json!("\u{202E}1-r"), "reservation.id"),
+        (&["reservation", "guest", "first_name"][..], json!("A".repeat(1000)), "reservation.guest.first_name"),
+        (&["reservation", "guest", "last_name"][..], json!("Silva\nSTOP"), "reservation.guest.last_name"),
+    ] {
+        let mut body = event.clone();
+        let (last, parents) = path.split_last().unwrap();
+        let object = parents.iter().fold(&mut body, |v, k| &mut v[*k]);
+        object[*last] = value;
+        let r = h.send(signed(&h, "p-lis", LIS_SECRET, &serde_json::to_vec(&body).unwrap(), now)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}: {}", &r.text[..r.text.len().min(300)]);
+        assert_eq!(r.code(), Some("invalid_payload"));
+        assert_eq!(r.field(), Some(field));
+    }
+    assert!(h.runtime.store.all_reservations().is_empty(), "nothing stored");
+
+    // A CSV row with a name of 300 characters is rejected naming the row and the field.
+    let csv = format!("Ref,Arrival,Departure,Guest\nC-1,2026-06-10,2026-06-12,{}\n", "N".repeat(300));
+    let mapping = json!({"columns": {"id": "Ref", "check_in": "Arrival", "check_out": "Departure",
+        "guest.full_name": "Guest"}, "date_format": "%Y-%m-%d"});
+    let r = h.post("/imports/csv/p-csv", "u-ed", json!({"csv": csv, "mapping": mapping})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["accepted"], 0);
+    assert_eq!(r.json["rejected"][0]["line"], 2);
+    assert!(r.json["rejected"][0]["field"].as_str().unwrap().starts_with("guest."), "{}", r.text);
+}
+
+#[tokio::test]
 async fn pms_webhook_names_a_missing_field_by_its_full_path() {
     let h = Harness::new().await;
     let now = h.now().timestamp();

@@ -774,18 +774,24 @@ async fn load_phone(app: &App, message: &Message) -> EngineResult<Option<String>
         .and_then(|r| r.reservation.guest.phone))
 }
 
-/// Inbound guest message: STOP-like keywords opt the number out of that channel, START-like
-/// ones opt it back in.
+/// Inbound guest message: an opt-out keyword (`relais_domain::opt_out`) opts the number out of
+/// that channel, an opt-in keyword back in; any other text does nothing.
 pub async fn apply_guest_reply(app: &App, channel: Channel, from: &str, body: &str) -> EngineResult<()> {
-    let now = app.clock.now();
-    // Keywords are matched alone, whatever the case and surrounding punctuation ("Stop." opts out).
-    let keyword = body.trim().trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_uppercase();
-    const STOP: [&str; 7] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"];
-    const START: [&str; 4] = ["START", "YES", "UNSTOP", "OPTIN"];
-    if STOP.contains(&keyword.as_str()) {
-        app.store.set_opt_out(channel, from, true, now).await?;
-    } else if START.contains(&keyword.as_str()) {
-        app.store.set_opt_out(channel, from, false, now).await?;
+    match relais_domain::opt_out::opt_keyword(body) {
+        Some(action) => apply_opt_action(app, channel, from, action).await,
+        None => Ok(()),
     }
+}
+
+/// Record `action` for `from` on `channel` (a keyword matched here, or by the provider itself,
+/// e.g. Twilio's Advanced Opt-Out).
+pub async fn apply_opt_action(
+    app: &App,
+    channel: Channel,
+    from: &str,
+    action: relais_domain::opt_out::OptAction,
+) -> EngineResult<()> {
+    let opted_out = action == relais_domain::opt_out::OptAction::OptOut;
+    app.store.set_opt_out(channel, from, opted_out, app.clock.now()).await?;
     Ok(())
 }

@@ -137,8 +137,27 @@ fn deserialize_error(e: serde_path_to_error::Error<serde_json::Error>) -> Payloa
 /// Checks every adapter's output must pass too (a vendor mapping can produce bad data).
 pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadError> {
     let field = |name: &str| format!("{prefix}{name}");
-    if r.id.trim().is_empty() {
-        return Err(PayloadError::new(field("id"), "must not be empty"));
+    if let Some(problem) = id_problem(&r.id) {
+        return Err(PayloadError::new(field("id"), problem));
+    }
+    if let Some(problem) = r.unit_id.as_deref().and_then(id_problem) {
+        return Err(PayloadError::new(field("unit_id"), problem));
+    }
+    for (name, value, max) in [
+        ("guest.first_name", Some(r.guest.first_name.as_str()), NAME_MAX_CHARS),
+        ("guest.last_name", Some(r.guest.last_name.as_str()), NAME_MAX_CHARS),
+        ("guest.hometown", r.guest.hometown.as_deref(), NAME_MAX_CHARS),
+        ("guest.email", r.guest.email.as_deref(), EMAIL_MAX_CHARS),
+        ("currency", r.currency.as_deref(), CURRENCY_MAX_CHARS),
+    ] {
+        if let Some(problem) = value.and_then(|v| text_problem(v, max)) {
+            return Err(PayloadError::new(field(name), problem));
+        }
+    }
+    for (map, forms) in [("custom_fields", &r.custom_fields), ("guest_app_forms", &r.guest_app_forms)] {
+        if let Some((key, problem)) = forms.keys().find_map(|k| id_problem(k).map(|p| (k, p))) {
+            return Err(PayloadError::new(field(&format!("{map}.{}", printable(key))), problem));
+        }
     }
     if r.check_out < r.check_in {
         return Err(PayloadError::new(field("check_out"), "must not be before check_in"));
@@ -168,6 +187,57 @@ pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadErr
     Ok(())
 }
 
+/// The longest id a PMS may give (reservations, units, custom field keys): ids are keys in every
+/// store and appear in URLs, so they are bounded and printable (docs/hardening.md "Ids and text").
+pub const ID_MAX_CHARS: usize = 128;
+/// Guest names and home towns.
+pub const NAME_MAX_CHARS: usize = 200;
+/// RFC 5321's limit on an address.
+pub const EMAIL_MAX_CHARS: usize = 254;
+const CURRENCY_MAX_CHARS: usize = 16;
+
+/// Why `id` cannot be an id, if it cannot: empty, longer than [`ID_MAX_CHARS`], or holding a
+/// control character (NUL, newline...) or a bidirectional-text control that would make it read
+/// differently from what it is.
+pub fn id_problem(id: &str) -> Option<&'static str> {
+    if id.trim().is_empty() {
+        return Some("must not be empty");
+    }
+    if id.chars().count() > ID_MAX_CHARS {
+        return Some("must be at most 128 characters");
+    }
+    if id.chars().any(is_hidden_control) {
+        return Some("must not contain control or bidirectional-text control characters");
+    }
+    None
+}
+
+/// Why `text` cannot be a guest-facing text field of at most `max` characters, if it cannot.
+fn text_problem(text: &str, max: usize) -> Option<&'static str> {
+    if text.chars().count() > max {
+        return Some(match max {
+            NAME_MAX_CHARS => "must be at most 200 characters",
+            EMAIL_MAX_CHARS => "must be at most 254 characters",
+            _ => "is too long",
+        });
+    }
+    if text.chars().any(is_hidden_control) {
+        return Some("must not contain control or bidirectional-text control characters");
+    }
+    None
+}
+
+/// Control characters, and the Unicode bidirectional controls (embeddings, overrides, isolates,
+/// marks) that make text display in another order than it is stored.
+fn is_hidden_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `key` as it can be named in an error: control characters escaped, at most 64 characters.
+fn printable(key: &str) -> String {
+    key.chars().take(64).flat_map(char::escape_default).collect()
+}
+
 /// `+` then 8 to 15 digits, the first not zero.
 pub fn is_e164(phone: &str) -> bool {
     let Some(digits) = phone.strip_prefix('+') else {
@@ -187,6 +257,22 @@ fn is_language_tag(tag: &str) -> bool {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn ids_and_texts_are_bounded_and_printable() {
+        assert_eq!(id_problem("r-1"), None);
+        assert_eq!(id_problem("Résa 42/B#1"), None, "unicode and separators are fine: keys escape them");
+        assert_eq!(id_problem(&"x".repeat(128)), None);
+        assert_eq!(id_problem(&"x".repeat(129)), Some("must be at most 128 characters"));
+        assert_eq!(id_problem(&"x".repeat(100_000)), Some("must be at most 128 characters"));
+        for bad in ["", "  ", "a\0b", "a\nb", "a\rb", "\u{202E}fdp.exe", "a\u{2066}b", "a\u{200F}"] {
+            assert!(id_problem(bad).is_some(), "{bad:?}");
+        }
+        assert_eq!(text_problem(&"é".repeat(200), NAME_MAX_CHARS), None);
+        assert_eq!(text_problem(&"é".repeat(201), NAME_MAX_CHARS), Some("must be at most 200 characters"));
+        assert!(text_problem("Ana\nSilva", NAME_MAX_CHARS).is_some());
+        assert_eq!(printable("a\nb"), "a\\nb");
+    }
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap()

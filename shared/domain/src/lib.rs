@@ -9,6 +9,7 @@ pub mod intake;
 pub mod language;
 pub mod model;
 pub mod notices;
+pub mod opt_out;
 pub mod planner;
 pub mod scenario;
 pub mod sms;

@@ -1,0 +1,48 @@
+//! Guest opt-outs by keyword (README "Opt-outs"): one list of the words that opt a guest out
+//! of a channel and back in, for SMS and WhatsApp alike. It is the union of the carriers' and
+//! Twilio's default keywords (REVOKE and OPTOUT were added on 2025-05-14) and OPTIN.
+
+use serde::{Deserialize, Serialize};
+
+/// What an inbound message does to the sender's subscription to the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptAction {
+    OptOut,
+    OptIn,
+}
+
+pub const OPT_OUT_KEYWORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"];
+pub const OPT_IN_KEYWORDS: &[&str] = &["START", "YES", "UNSTOP", "OPTIN"];
+
+/// The opt action of a message body: the whole body is one keyword, whatever its case and the
+/// punctuation around it ("Stop." and "stop!" opt out, "STOP please" does not): for opt-outs we
+/// would rather stop once too often.
+pub fn opt_keyword(body: &str) -> Option<OptAction> {
+    let word = body.trim().trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase();
+    if OPT_OUT_KEYWORDS.contains(&word.as_str()) {
+        Some(OptAction::OptOut)
+    } else if OPT_IN_KEYWORDS.contains(&word.as_str()) {
+        Some(OptAction::OptIn)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_keyword_alone_whatever_its_case_and_punctuation() {
+        for w in ["STOP", "stop", " Stop. ", "Stop!", "¡STOP!", "revoke", "OptOut", "unsubscribe", "QUIT"] {
+            assert_eq!(opt_keyword(w), Some(OptAction::OptOut), "{w}");
+        }
+        for w in ["START", "yes", "Unstop.", "optin"] {
+            assert_eq!(opt_keyword(w), Some(OptAction::OptIn), "{w}");
+        }
+        for w in ["", "STOP please", "don't stop", "stopp", "Check-in online", "S T O P"] {
+            assert_eq!(opt_keyword(w), None, "{w}");
+        }
+    }
+}
