@@ -14,7 +14,7 @@ use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct InitAccount {
-    /// Account id (letters, digits, `-`, `_`).
+    /// Account id (letters, digits, `-`, `_`, `.`).
     #[arg(long)]
     account_id: String,
     /// Account name shown in the console.
@@ -33,14 +33,11 @@ fn fail(code: u8, error: &str, field: Option<&str>, message: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn is_plain_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
 
 pub fn run(args: InitAccount) -> ExitCode {
     for (field, value) in [("account_id", &args.account_id), ("admin_id", &args.admin_id)] {
-        if !is_plain_id(value) {
-            return fail(2, "invalid_argument", Some(field), "must be 1..128 letters, digits, `-` or `_`");
+        if let Some(problem) = relais_domain::ids::plain_id_problem(value, relais_domain::ids::ID_MAX_CHARS) {
+            return fail(2, "invalid_argument", Some(field), &problem);
         }
     }
     if args.account_name.trim().is_empty() {

@@ -25,6 +25,7 @@ pub async fn run_store_contract(store: Arc<dyn Store>) {
     setup_entities(&*store, &run).await;
     campaigns(&*store, &run).await;
     reservations(&*store, &run).await;
+    pms_ids_with_separators(&*store, &run).await;
     remember(&*store, &run).await;
     messages(&*store, &run).await;
     concurrent_claims(store.clone(), &run).await;
@@ -300,6 +301,28 @@ async fn reservations(store: &dyn Store, run: &str) {
     assert_eq!(ids(&out, |r| &r.id), vec![r1.id.clone(), r2.id.clone()], "check-out on or after the date");
     let later = NaiveDate::from_ymd_opt(2026, 6, 21).unwrap();
     assert!(store.reservations_checking_out_from(&p, later).await.unwrap().is_empty());
+}
+
+/// PMS ids may hold any printable character (docs/hardening.md "Ids and text"): each one is its
+/// own reservation, and none is reachable from another property or through another id.
+async fn pms_ids_with_separators(store: &dyn Store, run: &str) {
+    let p = format!("{run}-px");
+    let other = format!("{run}-py");
+    let odd = ["a/b", "a#b", "a|b", "..", "../a", "a#RES#b", "予約/7", "x~t0", "RESERVATION", "a b"];
+    for (n, id) in odd.iter().enumerate() {
+        let mut r = reservation(&p, id, None, "2026-06-13");
+        r.adults = n as u32 + 1;
+        store.put_reservation(&record(r, 1), None).await.unwrap();
+    }
+    for (n, id) in odd.iter().enumerate() {
+        let got = store.get_reservation(&p, id).await.unwrap().unwrap_or_else(|| panic!("{id:?} reads back"));
+        assert_eq!((got.reservation.id.as_str(), got.reservation.adults), (*id, n as u32 + 1), "{id:?} is its own");
+        assert_eq!(store.get_reservation(&other, id).await.unwrap(), None, "{id:?} is keyed by its property");
+    }
+    for (prefix, rest) in [("a", "b"), ("a#RES", "b")] {
+        assert_eq!(store.get_reservation(&format!("{p}/{prefix}"), rest).await.unwrap(), None, "no '/' split");
+        assert_eq!(store.get_reservation(&format!("{p}#RES#{prefix}"), rest).await.unwrap(), None, "no '#' split");
+    }
 }
 
 async fn remember(store: &dyn Store, run: &str) {

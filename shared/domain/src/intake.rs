@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::ids::{is_hidden_control, pms_id_problem};
 use crate::model::Reservation;
 
 /// Largest accepted webhook body.
@@ -137,10 +138,10 @@ fn deserialize_error(e: serde_path_to_error::Error<serde_json::Error>) -> Payloa
 /// Checks every adapter's output must pass too (a vendor mapping can produce bad data).
 pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadError> {
     let field = |name: &str| format!("{prefix}{name}");
-    if let Some(problem) = id_problem(&r.id) {
+    if let Some(problem) = pms_id_problem(&r.id) {
         return Err(PayloadError::new(field("id"), problem));
     }
-    if let Some(problem) = r.unit_id.as_deref().and_then(id_problem) {
+    if let Some(problem) = r.unit_id.as_deref().and_then(pms_id_problem) {
         return Err(PayloadError::new(field("unit_id"), problem));
     }
     for (name, value, max) in [
@@ -155,7 +156,7 @@ pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadErr
         }
     }
     for (map, forms) in [("custom_fields", &r.custom_fields), ("guest_app_forms", &r.guest_app_forms)] {
-        if let Some((key, problem)) = forms.keys().find_map(|k| id_problem(k).map(|p| (k, p))) {
+        if let Some((key, problem)) = forms.keys().find_map(|k| pms_id_problem(k).map(|p| (k, p))) {
             return Err(PayloadError::new(field(&format!("{map}.{}", printable(key))), problem));
         }
     }
@@ -187,30 +188,11 @@ pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadErr
     Ok(())
 }
 
-/// The longest id a PMS may give (reservations, units, custom field keys): ids are keys in every
-/// store and appear in URLs, so they are bounded and printable (docs/hardening.md "Ids and text").
-pub const ID_MAX_CHARS: usize = 128;
 /// Guest names and home towns.
 pub const NAME_MAX_CHARS: usize = 200;
 /// RFC 5321's limit on an address.
 pub const EMAIL_MAX_CHARS: usize = 254;
 const CURRENCY_MAX_CHARS: usize = 16;
-
-/// Why `id` cannot be an id, if it cannot: empty, longer than [`ID_MAX_CHARS`], or holding a
-/// control character (NUL, newline...) or a bidirectional-text control that would make it read
-/// differently from what it is.
-pub fn id_problem(id: &str) -> Option<&'static str> {
-    if id.trim().is_empty() {
-        return Some("must not be empty");
-    }
-    if id.chars().count() > ID_MAX_CHARS {
-        return Some("must be at most 128 characters");
-    }
-    if id.chars().any(is_hidden_control) {
-        return Some("must not contain control or bidirectional-text control characters");
-    }
-    None
-}
 
 /// Why `text` cannot be a guest-facing text field of at most `max` characters, if it cannot.
 fn text_problem(text: &str, max: usize) -> Option<&'static str> {
@@ -225,12 +207,6 @@ fn text_problem(text: &str, max: usize) -> Option<&'static str> {
         return Some("must not contain control or bidirectional-text control characters");
     }
     None
-}
-
-/// Control characters, and the Unicode bidirectional controls (embeddings, overrides, isolates,
-/// marks) that make text display in another order than it is stored.
-fn is_hidden_control(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `key` as it can be named in an error: control characters escaped, at most 64 characters.
@@ -259,15 +235,7 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn ids_and_texts_are_bounded_and_printable() {
-        assert_eq!(id_problem("r-1"), None);
-        assert_eq!(id_problem("Résa 42/B#1"), None, "unicode and separators are fine: keys escape them");
-        assert_eq!(id_problem(&"x".repeat(128)), None);
-        assert_eq!(id_problem(&"x".repeat(129)), Some("must be at most 128 characters"));
-        assert_eq!(id_problem(&"x".repeat(100_000)), Some("must be at most 128 characters"));
-        for bad in ["", "  ", "a\0b", "a\nb", "a\rb", "\u{202E}fdp.exe", "a\u{2066}b", "a\u{200F}"] {
-            assert!(id_problem(bad).is_some(), "{bad:?}");
-        }
+    fn guest_texts_are_bounded_and_printable() {
         assert_eq!(text_problem(&"é".repeat(200), NAME_MAX_CHARS), None);
         assert_eq!(text_problem(&"é".repeat(201), NAME_MAX_CHARS), Some("must be at most 200 characters"));
         assert!(text_problem("Ana\nSilva", NAME_MAX_CHARS).is_some());

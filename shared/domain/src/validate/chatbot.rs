@@ -81,14 +81,8 @@ fn entry_id(c: &mut Checker, path: &str, map: &Map<String, Value>) -> Option<Str
     let value = c.required(path, map, "id")?;
     let id_path = key_path(path, "id");
     let id = c.non_empty_string(&id_path, value)?;
-    if id.chars().count() > CATALOGUE_ID_MAX_CHARS
-        || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.')
-    {
-        c.error(
-            &id_path,
-            codes::INVALID_FORMAT,
-            format!("{id_path}: an id of 1 to {CATALOGUE_ID_MAX_CHARS} letters, digits, '-', '_' or '.'"),
-        );
+    if let Some(problem) = crate::ids::plain_id_problem(id, CATALOGUE_ID_MAX_CHARS) {
+        c.error(&id_path, codes::INVALID_FORMAT, format!("{id_path} {problem}"));
         return None;
     }
     Some(id.to_string())

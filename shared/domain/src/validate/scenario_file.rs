@@ -247,6 +247,7 @@ impl ScenarioWalk {
         let map = self.c.object("account", value)?;
         self.c.only_fields("account", map, &["id", "name"]);
         if let Some(id) = self.c.required("account", map, "id").and_then(|v| self.c.non_empty_string("account.id", v)) {
+            self.plain_id("account.id", id);
             self.account_id = Some(id.to_string());
         }
         if let Some(name) = self.c.required("account", map, "name") {
@@ -255,9 +256,17 @@ impl ScenarioWalk {
         typed(&mut self.c, "account", value, errors_before)
     }
 
+    /// Ids of what Relais creates hold no key separator (`relais_domain::ids`).
+    fn plain_id(&mut self, path: &str, id: &str) {
+        if let Some(problem) = crate::ids::plain_id_problem(id, crate::ids::ID_MAX_CHARS) {
+            self.c.error(path, codes::INVALID_FORMAT, format!("{path} {problem}"));
+        }
+    }
+
     fn id_and_account(&mut self, path: &str, map: &Map<String, Value>) {
-        if let Some(id) = self.c.required(path, map, "id") {
-            self.c.non_empty_string(&key_path(path, "id"), id);
+        let id_path = key_path(path, "id");
+        if let Some(id) = self.c.required(path, map, "id").and_then(|v| self.c.non_empty_string(&id_path, v)) {
+            self.plain_id(&id_path, id);
         }
         let account_path = key_path(path, "account_id");
         if let Some(account_id) = Checker::optional(map, "account_id").and_then(|v| self.c.string(&account_path, v))
@@ -551,6 +560,7 @@ impl ScenarioWalk {
             };
             let id = self.c.required(&path, map, "id").and_then(|v| self.c.non_empty_string(&key_path(&path, "id"), v));
             if let Some(id) = id {
+                self.plain_id(&key_path(&path, "id"), id);
                 if seen_ids.contains(&id) {
                     self.c.error(&key_path(&path, "id"), codes::DUPLICATE, format!("campaign id '{id}' is used twice"));
                 }
