@@ -18,9 +18,9 @@ use relais_app::engine::{self, StatusUpdate};
 use relais_app::intake::handle_pms_webhook;
 use relais_app::ports::InboundRequest;
 use relais_channels::{
-    ErrorClass, SEND_KEY_PARAMETER, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error,
-    parse_form, parse_inbound, parse_status_callback, parse_webhook, twilio_state, verification_challenge,
-    verify_signature, verify_twilio_signature, whatsapp_state,
+    ErrorClass, SEND_KEY_PARAMETER, WhatsAppWebhookEvent, classify_twilio_error, classify_whatsapp_error, parse_form,
+    parse_inbound, parse_status_callback, parse_webhook, twilio_state, verification_challenge, verify_signature,
+    verify_twilio_signature, whatsapp_state,
 };
 use relais_domain::Channel;
 use relais_domain::intake::MAX_BODY_BYTES;

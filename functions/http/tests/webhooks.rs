@@ -174,7 +174,11 @@ async fn csv_imports_upsert_rows_and_report_rejections() {
                 .unwrap(),
         )
         .await;
-    assert_eq!((r.status, r.json["duplicates"].clone()), (StatusCode::OK, json!(2)), "the saved mapping still reads the file");
+    assert_eq!(
+        (r.status, r.json["duplicates"].clone()),
+        (StatusCode::OK, json!(2)),
+        "the saved mapping still reads the file"
+    );
     assert_eq!(h.post("/imports/csv/p-csv", "u-view", json!({"csv": csv})).await.status, StatusCode::FORBIDDEN);
     assert_eq!(h.post("/imports/csv/p-lis", "u-ed", json!({"csv": csv})).await.status, StatusCode::CONFLICT);
     assert_eq!(h.post("/imports/csv/p-nope", "u-ed", json!({"csv": csv})).await.status, StatusCode::NOT_FOUND);

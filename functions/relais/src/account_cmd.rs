@@ -33,7 +33,6 @@ fn fail(code: u8, error: &str, field: Option<&str>, message: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
-
 pub fn run(args: InitAccount) -> ExitCode {
     for (field, value) in [("account_id", &args.account_id), ("admin_id", &args.admin_id)] {
         if let Some(problem) = relais_domain::ids::plain_id_problem(value, relais_domain::ids::ID_MAX_CHARS) {

@@ -39,7 +39,8 @@ pub fn pms_id_problem(id: &str) -> Option<&'static str> {
 /// Control characters, and the Unicode bidirectional controls (embeddings, overrides, isolates,
 /// marks) that make text display in another order than it is stored.
 pub fn is_hidden_control(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
