@@ -211,7 +211,7 @@ async fn ids_and_guest_texts_are_bounded_on_webhooks_and_csv() {
     // A CSV row with a name of 300 characters is rejected naming the row and the field.
     let csv = format!("Ref,Arrival,Departure,Guest\nC-1,2026-06-10,2026-06-12,{}\n", "N".repeat(300));
     let mapping = json!({"columns": {"id": "Ref", "check_in": "Arrival", "check_out": "Departure",
-        "guest.full_name": "Guest"}, "date_format": "%Y-%m-%d"});
+        "guest.full_name": "Guest"}, "date_format": "%Y-%m-%d", "default_status": "confirmed"});
     let r = h.post("/imports/csv/p-csv", "u-ed", json!({"csv": csv, "mapping": mapping})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["accepted"], 0);
