@@ -45,6 +45,15 @@ function today(offsetDays = 0) {
   return d.toISOString().slice(0, 10);
 }
 
+// The first check-in at least `minDays` out whose day `daysBefore` earlier is a weekday: the
+// wizard's campaign sends Monday to Friday only, so a fixed offset would fail two days a week.
+function checkInWithWeekdaySend(minDays, daysBefore) {
+  for (let n = minDays; ; n++) {
+    const send = new Date(`${today(n - daysBefore)}T12:00:00Z`).getUTCDay();
+    if (send !== 0 && send !== 6) return n;
+  }
+}
+
 async function api(user, method, path, body) {
   const response = await fetch(`${base}${path}`, {
     method,
@@ -457,7 +466,8 @@ describe("operator console", { concurrency: false }, () => {
   });
 
   test("a reservation's timeline says why each message was sent, held or planned", async () => {
-    await webhook("p-lis", "s3cret", reservation("r-ana", "direct", today(4), today(7), { adults: 2 }));
+    const checkIn = checkInWithWeekdaySend(4, 2);
+    await webhook("p-lis", "s3cret", reservation("r-ana", "direct", today(checkIn), today(checkIn + 3), { adults: 2 }));
     const page = await newPage("u-ed");
     await page.getByRole("link", { name: "Reservations" }).click();
     await page.getByLabel("Reservation id (the PMS's)").fill("r-ana");
