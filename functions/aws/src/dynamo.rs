@@ -43,6 +43,9 @@ pub struct DynamoStore {
     floor_exists: Arc<AtomicBool>,
 }
 
+/// The flag of an opt-out record: `false` for a sender's opt-in.
+const OPTED_OUT: &str = "opted_out";
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -719,21 +722,17 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn set_opt_out(&self, channel: Channel, phone: &str, opted_out: bool, at: DateTime<Utc>) -> StoreResult<()> {
-        let (pk, sk) = keys::opt_out(channel, phone);
-        if opted_out {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item(keys::PK, s(pk))
-                .item(keys::SK, s(sk))
-                .item(keys::ENTITY, s("opt_out"))
-                .item("channel", s(channel.as_str()))
-                .item("at", s(keys::instant(at)))
-                .send()
-                .await
-                .map_err(unavailable)?;
-        } else {
+    async fn set_opt_out(
+        &self,
+        channel: Channel,
+        sender: Option<&str>,
+        phone: &str,
+        opted_out: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (pk, sk) = keys::opt_out(channel, sender, phone);
+        if sender.is_none() && !opted_out {
+            // The sender-less record exists only while it opts out.
             self.client
                 .delete_item()
                 .table_name(&self.table)
@@ -741,20 +740,33 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(unavailable)?;
+            return Ok(());
         }
-        Ok(())
-    }
-    async fn is_opted_out(&self, channel: Channel, phone: &str) -> StoreResult<bool> {
-        let out = self
-            .client
-            .get_item()
+        // A sender's choice is kept either way: its opt-in overrides a sender-less opt-out.
+        self.client
+            .put_item()
             .table_name(&self.table)
-            .set_key(Some(key_map(keys::opt_out(channel, phone))))
-            .consistent_read(true)
+            .item(keys::PK, s(pk))
+            .item(keys::SK, s(sk))
+            .item(keys::ENTITY, s("opt_out"))
+            .item("channel", s(channel.as_str()))
+            .item(OPTED_OUT, AttributeValue::Bool(opted_out))
+            .item("at", s(keys::instant(at)))
             .send()
             .await
             .map_err(unavailable)?;
-        Ok(out.item.is_some())
+        Ok(())
+    }
+    async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
+        let records = self.query(None, keys::opt_out_partition(channel, phone), SortCondition::Any).await?;
+        let (_, own) = keys::opt_out(channel, Some(sender), phone);
+        let choice_of = |sort: &str| {
+            records.iter().find(|item| string_attr(item, keys::SK).as_deref() == Some(sort)).map(|item| {
+                // Records from before opt-ins were kept have no flag: they opt out.
+                !matches!(item.get(OPTED_OUT), Some(AttributeValue::Bool(false)))
+            })
+        };
+        Ok(choice_of(&own).or_else(|| choice_of(keys::OPT_OUT_WITHOUT_SENDER)).unwrap_or(false))
     }
 
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {

@@ -116,9 +116,20 @@ pub fn provider_id(provider_message_id: &str) -> (String, String) {
 pub fn idempotency(key: &str) -> (String, String) {
     (format!("IDEM#{key}"), "IDEM".into())
 }
-pub fn opt_out(channel: Channel, phone: &str) -> (String, String) {
-    (format!("OPTOUT#{}#{}", channel.as_str(), digest(phone)), "OPTOUT".into())
+/// A guest's opt-out records on a channel share one partition: the sender-less one (sort key
+/// `OPTOUT`, the only kind before opt-outs were keyed by sender, so older tables keep theirs in
+/// force) and one per sending number (`SENDER#<digest>`), read together by one query.
+pub fn opt_out(channel: Channel, sender: Option<&str>, phone: &str) -> (String, String) {
+    let sort = match sender {
+        None => OPT_OUT_WITHOUT_SENDER.to_string(),
+        Some(sender) => format!("SENDER#{}", digest(sender)),
+    };
+    (opt_out_partition(channel, phone), sort)
 }
+pub fn opt_out_partition(channel: Channel, phone: &str) -> String {
+    format!("OPTOUT#{}#{}", channel.as_str(), digest(phone))
+}
+pub const OPT_OUT_WITHOUT_SENDER: &str = "OPTOUT";
 pub fn watermark(name: &str) -> (String, String) {
     (format!("WM#{name}"), "WATERMARK".into())
 }

@@ -112,11 +112,18 @@ impl Store for BrokenClaim {
     async fn message_by_provider_id(&self, id: &str) -> StoreResult<Option<Message>> {
         self.0.message_by_provider_id(id).await
     }
-    async fn set_opt_out(&self, c: Channel, phone: &str, out: bool, at: DateTime<Utc>) -> StoreResult<()> {
-        self.0.set_opt_out(c, phone, out, at).await
+    async fn set_opt_out(
+        &self,
+        c: Channel,
+        sender: Option<&str>,
+        phone: &str,
+        out: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.0.set_opt_out(c, sender, phone, out, at).await
     }
-    async fn is_opted_out(&self, c: Channel, phone: &str) -> StoreResult<bool> {
-        self.0.is_opted_out(c, phone).await
+    async fn is_opted_out(&self, c: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
+        self.0.is_opted_out(c, sender, phone).await
     }
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
         self.0.get_watermark(name).await

@@ -391,6 +391,9 @@ pub struct TwilioInbound {
     pub from: String,
     /// Our number.
     pub to: Option<String>,
+    /// The sender it came to, as a chatbot names it: the Messaging Service (`MG…`) when the
+    /// number belongs to one, else our number. Opt-outs are keyed by it.
+    pub sender: Option<String>,
     pub body: String,
     pub opt: Option<OptAction>,
 }
@@ -408,7 +411,14 @@ pub fn parse_inbound(form: &BTreeMap<String, String>) -> Result<TwilioInbound, P
         Some(_) => None,
         None => opt_keyword(&body),
     };
-    Ok(TwilioInbound { message_sid: get("MessageSid").or_else(|| get("SmsSid")), from, to: get("To"), body, opt })
+    Ok(TwilioInbound {
+        message_sid: get("MessageSid").or_else(|| get("SmsSid")),
+        from,
+        to: get("To"),
+        sender: get("MessagingServiceSid").or_else(|| get("To")),
+        body,
+        opt,
+    })
 }
 
 #[cfg(test)]

@@ -131,7 +131,14 @@ pub enum WhatsAppWebhookEvent {
     },
     /// A `user_preferences` change: the guest stopped (`opted_out`) or resumed marketing
     /// messages from this business.
-    UserPreference { wa_id: String, category: String, opted_out: bool, timestamp: Option<i64> },
+    UserPreference {
+        /// Our number the preference is about (`metadata.phone_number_id`).
+        phone_number_id: Option<String>,
+        wa_id: String,
+        category: String,
+        opted_out: bool,
+        timestamp: Option<i64>,
+    },
     /// `value.errors[]`: an error not tied to one message.
     Error { code: String, title: Option<String> },
 }
@@ -175,6 +182,7 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WhatsAppWebhookEvent>, ParseErro
                             _ => continue,
                         };
                         events.push(WhatsAppWebhookEvent::UserPreference {
+                            phone_number_id: v.metadata.as_ref().and_then(|m| m.phone_number_id.clone()),
                             wa_id: p.wa_id,
                             category: p.category,
                             opted_out,
@@ -407,6 +415,8 @@ struct RejectionInfo {
 
 #[derive(Deserialize)]
 struct PreferencesValue {
+    #[serde(default)]
+    metadata: Option<Metadata>,
     #[serde(default)]
     user_preferences: Vec<PreferenceItem>,
 }

@@ -247,6 +247,7 @@ fn inbound_stop_and_start() {
     let stop = parse_inbound(&parse_form(&fixture("twilio_inbound_stop.form"))).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(stop.from, "+351912345678");
     assert_eq!(stop.to.as_deref(), Some("+15550001111"));
+    assert_eq!(stop.sender.as_deref(), Some("+15550001111"), "without a Messaging Service, our number");
     assert_eq!(stop.body, "STOP");
     assert_eq!(stop.opt, Some(OptAction::OptOut));
     let start = parse_inbound(&parse_form(&fixture("twilio_inbound_start.form"))).unwrap_or_else(|e| panic!("{e}"));
@@ -259,6 +260,12 @@ fn inbound_stop_and_start() {
     form.insert("Body".into(), "ARRET".into());
     form.insert("OptOutType".into(), "STOP".into());
     assert_eq!(parse_inbound(&form).map(|i| i.opt), Ok(Some(OptAction::OptOut)));
+    // A number in a Messaging Service: the chatbot names the service as its sender.
+    form.insert("MessagingServiceSid".into(), "MG0123456789abcdef0123456789abcdef".into());
+    assert_eq!(
+        parse_inbound(&form).ok().and_then(|i| i.sender).as_deref(),
+        Some("MG0123456789abcdef0123456789abcdef")
+    );
     form.remove("From");
     assert!(parse_inbound(&form).is_err());
 }

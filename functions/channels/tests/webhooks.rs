@@ -146,6 +146,7 @@ fn user_preferences_stop() {
     assert_eq!(
         events,
         vec![WhatsAppWebhookEvent::UserPreference {
+            phone_number_id: Some("1098765".into()),
             wa_id: "351912345678".into(),
             category: "marketing_messages".into(),
             opted_out: true,

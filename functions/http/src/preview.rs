@@ -330,16 +330,8 @@ async fn evaluate(
             (Some(unit), true) => app.store.reservations_in_unit(&property.id, unit).await?,
             _ => Vec::new(),
         };
-    let phone = guest.phone.clone().filter(|p| !p.trim().is_empty());
-    let mut opted_out = BTreeMap::new();
-    for channel in [Channel::Whatsapp, Channel::Sms] {
-        let out = match &phone {
-            Some(p) => app.store.is_opted_out(channel, p).await?,
-            None => false,
-        };
-        opted_out.insert(channel, out);
-    }
-    let is_opted_out = |channel: Channel| opted_out.get(&channel).copied().unwrap_or(false);
+    let opted_out = relais_app::engine::opt_outs(app, chatbot, guest.phone.as_deref()).await?;
+    let is_opted_out = |channel: Channel| opted_out.contains(&channel);
     let conditions_ctx = ConditionContext {
         reservation,
         property,

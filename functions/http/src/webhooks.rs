@@ -126,7 +126,7 @@ pub async fn whatsapp(State(state): State<ApiState>, headers: HeaderMap, body: B
                 };
                 engine::apply_status(app, &update).await?;
             }
-            WhatsAppWebhookEvent::Inbound { from, text, button_payload, .. } => {
+            WhatsAppWebhookEvent::Inbound { phone_number_id, from, text, button_payload, .. } => {
                 // A button tap (template quick reply or interactive reply) carries the payload
                 // we set; its title is not a keyword the guest typed.
                 if let Some(payload) = button_payload {
@@ -135,11 +135,13 @@ pub async fn whatsapp(State(state): State<ApiState>, headers: HeaderMap, body: B
                         tracing::info!(reason, "WhatsApp button tap ignored");
                     }
                 } else if let Some(text) = text {
-                    engine::apply_guest_reply(app, Channel::Whatsapp, &e164(&from), &text).await?;
+                    let to = phone_number_id.as_deref();
+                    engine::apply_guest_reply(app, Channel::Whatsapp, to, &e164(&from), &text).await?;
                 }
             }
-            WhatsAppWebhookEvent::UserPreference { wa_id, opted_out, .. } => {
-                app.store.set_opt_out(Channel::Whatsapp, &e164(&wa_id), opted_out, now).await?;
+            WhatsAppWebhookEvent::UserPreference { phone_number_id, wa_id, opted_out, .. } => {
+                let to = phone_number_id.as_deref();
+                app.store.set_opt_out(Channel::Whatsapp, to, &e164(&wa_id), opted_out, now).await?;
             }
             WhatsAppWebhookEvent::TemplateStatus { template_name, language, event, reason, .. } => {
                 // Meta's review drives the campaign: active once every language is approved,
@@ -258,7 +260,7 @@ pub async fn twilio_inbound(
     // Twilio's own opt-out detection (OptOutType) or our keyword list decides; the engine
     // records the opt-out for the channel.
     if let Some(action) = inbound.opt {
-        engine::apply_opt_action(&state.app, Channel::Sms, &inbound.from, action).await?;
+        engine::apply_opt_action(&state.app, Channel::Sms, inbound.sender.as_deref(), &inbound.from, action).await?;
     }
     let mut response = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".into_response();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/xml"));

@@ -419,7 +419,9 @@ async fn whatsapp_callbacks_verify_apply_statuses_and_fall_back() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("content-type"), Some("text/xml"));
     use relais_app::ports::Store;
-    assert!(h.runtime.store.is_opted_out(relais_domain::Channel::Sms, "+351912345678").await.unwrap());
+    let sms = relais_domain::Channel::Sms;
+    assert!(h.runtime.store.is_opted_out(sms, "+15550001111", "+351912345678").await.unwrap());
+    assert!(!h.runtime.store.is_opted_out(sms, "+15550002222", "+351912345678").await.unwrap(), "that number only");
     // Missing fields: 400.
     let form: BTreeMap<String, String> = [("Body".to_string(), "hi".to_string())].into();
     let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(form.iter()).finish();

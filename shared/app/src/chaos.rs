@@ -195,14 +195,21 @@ impl Store for ChaosStore {
         self.before("message_by_provider_id").await?;
         self.inner.message_by_provider_id(provider_message_id).await
     }
-    async fn set_opt_out(&self, channel: Channel, phone: &str, opted_out: bool, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn set_opt_out(
+        &self,
+        channel: Channel,
+        sender: Option<&str>,
+        phone: &str,
+        opted_out: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         self.before("set_opt_out").await?;
-        let result = self.inner.set_opt_out(channel, phone, opted_out, at).await;
+        let result = self.inner.set_opt_out(channel, sender, phone, opted_out, at).await;
         self.after("set_opt_out", result)
     }
-    async fn is_opted_out(&self, channel: Channel, phone: &str) -> StoreResult<bool> {
+    async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
         self.before("is_opted_out").await?;
-        self.inner.is_opted_out(channel, phone).await
+        self.inner.is_opted_out(channel, sender, phone).await
     }
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
         self.before("get_watermark").await?;

@@ -37,8 +37,11 @@ struct State {
     reservations: BTreeMap<String, ReservationRecord>,
     remembered: BTreeMap<String, DateTime<Utc>>,
     messages: BTreeMap<String, Message>,
-    /// Key: `channel:phone`.
+    /// Opted-out keys (`opt_out_key`): a sender's, or the sender-less one of a channel.
     opt_outs: BTreeSet<String>,
+    /// A sender's explicit opt-in, which overrides a sender-less opt-out.
+    #[serde(default)]
+    opt_ins: BTreeSet<String>,
     watermarks: BTreeMap<String, DateTime<Utc>>,
     notifications: Vec<Notification>,
     /// Due index: open and in-flight messages by due time. Derived; rebuilt on open.
@@ -74,8 +77,14 @@ fn reservation_key(property_id: &str, id: &str) -> String {
     format!("{property_id}/{id}")
 }
 
-fn opt_out_key(channel: Channel, phone: &str) -> String {
-    format!("{}:{phone}", channel.as_str())
+/// `channel:phone` without a sender (the key every opt-out had before they were keyed by
+/// sender, so older data files keep theirs in force), `channel@len:sender:phone` with one: the
+/// length makes the key unambiguous whatever the sender and the number contain.
+fn opt_out_key(channel: Channel, sender: Option<&str>, phone: &str) -> String {
+    match sender {
+        None => format!("{}:{phone}", channel.as_str()),
+        Some(sender) => format!("{}@{}:{sender}:{phone}", channel.as_str(), sender.len()),
+    }
 }
 
 /// The embedded store. With a data directory, every write is persisted to `dir/store.redb`
@@ -331,15 +340,44 @@ impl Store for MemoryStore {
         self.read(|s| s.by_provider_id.get(provider_message_id).and_then(|id| s.messages.get(id)).cloned())
     }
 
-    async fn set_opt_out(&self, channel: Channel, phone: &str, opted_out: bool, _at: DateTime<Utc>) -> StoreResult<()> {
+    async fn set_opt_out(
+        &self,
+        channel: Channel,
+        sender: Option<&str>,
+        phone: &str,
+        opted_out: bool,
+        _at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         self.write(|s| {
-            let key = opt_out_key(channel, phone);
-            let unchanged = s.opt_outs.contains(&key) == opted_out;
-            Ok(((), (!unchanged).then_some(Change::OptOut(key, opted_out))))
+            let key = opt_out_key(channel, sender, phone);
+            // A sender's choice is kept either way (an opt-in overrides the sender-less
+            // opt-out); the sender-less record exists only while it opts out.
+            let choice = match (sender, opted_out) {
+                (_, true) => Some(true),
+                (Some(_), false) => Some(false),
+                (None, false) => None,
+            };
+            let current = if s.opt_outs.contains(&key) {
+                Some(true)
+            } else if s.opt_ins.contains(&key) {
+                Some(false)
+            } else {
+                None
+            };
+            Ok(((), (current != choice).then_some(Change::OptOut(key, choice))))
         })
     }
-    async fn is_opted_out(&self, channel: Channel, phone: &str) -> StoreResult<bool> {
-        self.read(|s| s.opt_outs.contains(&opt_out_key(channel, phone)))
+    async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
+        self.read(|s| {
+            let own = opt_out_key(channel, Some(sender), phone);
+            if s.opt_outs.contains(&own) {
+                true
+            } else if s.opt_ins.contains(&own) {
+                false
+            } else {
+                s.opt_outs.contains(&opt_out_key(channel, None, phone))
+            }
+        })
     }
 
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {

@@ -304,15 +304,30 @@ pub async fn dispatch(app: &App, job: &DispatchJob) -> EngineResult<()> {
     }
 }
 
+/// The channels on which the guest opted out of the numbers `chatbot` sends from.
+pub async fn opt_outs(
+    app: &App,
+    chatbot: &Chatbot,
+    phone: Option<&str>,
+) -> EngineResult<std::collections::BTreeSet<Channel>> {
+    let mut opted_out = std::collections::BTreeSet::new();
+    let Some(phone) = phone.filter(|p| !p.trim().is_empty()) else {
+        return Ok(opted_out);
+    };
+    for channel in [Channel::Whatsapp, Channel::Sms] {
+        if let Some(sender) = chatbot.sender(channel)
+            && app.store.is_opted_out(channel, sender, phone).await?
+        {
+            opted_out.insert(channel);
+        }
+    }
+    Ok(opted_out)
+}
+
 async fn dispatch_due(app: &App, message: Message, loaded: &Loaded, now: DateTime<Utc>) -> EngineResult<()> {
     let reservation = &loaded.record.reservation;
-    let phone = reservation.guest.phone.clone().unwrap_or_default();
-    let mut opted_out = std::collections::BTreeMap::new();
-    for channel in [Channel::Whatsapp, Channel::Sms] {
-        let out = !phone.is_empty() && app.store.is_opted_out(channel, &phone).await?;
-        opted_out.insert(channel, out);
-    }
-    let is_opted_out = |channel: Channel| opted_out.get(&channel).copied().unwrap_or(false);
+    let opted_out = opt_outs(app, &loaded.chatbot, reservation.guest.phone.as_deref()).await?;
+    let is_opted_out = |channel: Channel| opted_out.contains(&channel);
     // The context (it holds a `&dyn Fn`, which is not `Sync`) ends before any await, so that
     // the dispatcher's future is `Send` (multi-threaded runtimes, `tokio::spawn`).
     let decision = {
@@ -373,13 +388,6 @@ async fn write(app: &App, message: &mut Message, expected_version: u64) -> Engin
     }
 }
 
-fn sender_of(chatbot: &Chatbot, channel: Channel) -> String {
-    match channel {
-        Channel::Whatsapp => chatbot.whatsapp.as_ref().map(|w| w.phone_number_id.clone()).unwrap_or_default(),
-        Channel::Sms => chatbot.sms.as_ref().map(|s| s.sender.clone()).unwrap_or_default(),
-    }
-}
-
 /// Claim the message, call the channel, record the outcome. The claim (state `sending`,
 /// version + 1) is the single point that makes a send exactly-once: whoever loses it stops.
 async fn send(
@@ -433,8 +441,8 @@ async fn take_send_slot(
     channel: Channel,
     now: DateTime<Utc>,
 ) -> EngineResult<bool> {
-    let sender = sender_of(&loaded.chatbot, channel);
-    let Some(limit) = channel_of(app, channel).max_per_second(&sender).filter(|l| *l > 0) else {
+    let sender = loaded.chatbot.sender(channel).unwrap_or_default();
+    let Some(limit) = channel_of(app, channel).max_per_second(sender).filter(|l| *l > 0) else {
         return Ok(true);
     };
     let second = now.timestamp();
@@ -475,7 +483,7 @@ async fn call_channel(app: &App, message: &Message, loaded: &Loaded, rendered: &
         key: send_key(&message.id, rendered.channel),
         channel: rendered.channel,
         to: rendered.to.clone(),
-        from: sender_of(&loaded.chatbot, rendered.channel),
+        from: loaded.chatbot.sender(rendered.channel).unwrap_or_default().to_string(),
         language: rendered.language.clone(),
         body: rendered.body.clone(),
         template_name: (rendered.channel == Channel::Whatsapp).then(|| {
@@ -534,7 +542,7 @@ async fn record_outcome(
         }
         SendOutcome::Rejected { code, detail: _, opted_out } => {
             if opted_out && let Some(phone) = loaded.record.reservation.guest.phone.as_deref() {
-                app.store.set_opt_out(channel, phone, true, now).await?;
+                app.store.set_opt_out(channel, loaded.chatbot.sender(channel), phone, true, now).await?;
             }
             in_flight.status = MessageState::Failed;
             in_flight.error = Some(code.clone());
@@ -611,7 +619,9 @@ async fn dispatch_fallback(app: &App, message: Message, loaded: &Loaded, now: Da
         write(app, &mut updated, message.version).await?;
         return Ok(());
     }
-    if app.store.is_opted_out(fallback, phone).await? {
+    if let Some(sender) = loaded.chatbot.sender(fallback)
+        && app.store.is_opted_out(fallback, sender, phone).await?
+    {
         // The message stays failed for the primary's reason; the timeline says why no fallback.
         updated.timeline.push(relais_domain::TimelineEntry {
             at: now,
@@ -699,9 +709,10 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
             updated.attempts[index].status = MessageState::Failed;
             updated.attempts[index].error = update.error_code.clone();
             if update.opted_out
-                && let Some(phone) = load_phone(app, &message).await?
+                && let Some(loaded) = load(app, &message).await?
+                && let Some(phone) = loaded.record.reservation.guest.phone.as_deref()
             {
-                app.store.set_opt_out(channel, &phone, true, now).await?;
+                app.store.set_opt_out(channel, loaded.chatbot.sender(channel), phone, true, now).await?;
             }
             if is_latest {
                 let code = update.error_code.as_deref().map(|c| format!(":{c}")).unwrap_or_default();
@@ -766,32 +777,34 @@ async fn settle_unanswered_send(app: &App, key: &str, update: &StatusUpdate) -> 
     Ok(())
 }
 
-async fn load_phone(app: &App, message: &Message) -> EngineResult<Option<String>> {
-    Ok(app
-        .store
-        .get_reservation(&message.property_id, &message.reservation_id)
-        .await?
-        .and_then(|r| r.reservation.guest.phone))
-}
-
-/// Inbound guest message: an opt-out keyword (`relais_domain::opt_out`) opts the number out of
-/// that channel, an opt-in keyword back in; any other text does nothing.
-pub async fn apply_guest_reply(app: &App, channel: Channel, from: &str, body: &str) -> EngineResult<()> {
+/// Inbound guest message to our number `to` (WhatsApp phone-number id, SMS sender; `None`
+/// when the provider did not say): an opt-out keyword (`relais_domain::opt_out`) opts the guest
+/// out of that number, an opt-in keyword back in; any other text does nothing.
+pub async fn apply_guest_reply(
+    app: &App,
+    channel: Channel,
+    to: Option<&str>,
+    from: &str,
+    body: &str,
+) -> EngineResult<()> {
     match relais_domain::opt_out::opt_keyword(body) {
-        Some(action) => apply_opt_action(app, channel, from, action).await,
+        Some(action) => apply_opt_action(app, channel, to, from, action).await,
         None => Ok(()),
     }
 }
 
-/// Record `action` for `from` on `channel` (a keyword matched here, or by the provider itself,
-/// e.g. Twilio's Advanced Opt-Out).
+/// Record `action` of the guest `from` for our number `to` on `channel` (a keyword matched
+/// here, or by the provider itself, e.g. Twilio's Advanced Opt-Out). Without `to`, an opt-out
+/// holds for every number of the channel (docs/opt-outs.md).
 pub async fn apply_opt_action(
     app: &App,
     channel: Channel,
+    to: Option<&str>,
     from: &str,
     action: relais_domain::opt_out::OptAction,
 ) -> EngineResult<()> {
     let opted_out = action == relais_domain::opt_out::OptAction::OptOut;
-    app.store.set_opt_out(channel, from, opted_out, app.clock.now()).await?;
+    app.store.set_opt_out(channel, to, from, opted_out, app.clock.now()).await?;
+    tracing::info!(channel = channel.as_str(), opted_out, sender_known = to.is_some(), "guest opt-out choice recorded");
     Ok(())
 }

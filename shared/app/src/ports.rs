@@ -151,9 +151,21 @@ pub trait Store: Send + Sync {
     /// The message a provider id refers to (status callbacks).
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>>;
 
-    // ---- opt-outs, per channel and phone number
-    async fn set_opt_out(&self, channel: Channel, phone: &str, opted_out: bool, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn is_opted_out(&self, channel: Channel, phone: &str) -> StoreResult<bool>;
+    // ---- opt-outs, per channel, sending number and guest number (docs/opt-outs.md)
+    /// Record the guest's choice for the number `sender` sends from. `sender: None` is an
+    /// opt-out no sending number can be named for (and every opt-out recorded before they
+    /// were keyed by sender): it holds for every sender of the channel without a choice of
+    /// its own.
+    async fn set_opt_out(
+        &self,
+        channel: Channel,
+        sender: Option<&str>,
+        phone: &str,
+        opted_out: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The guest's choice for `sender`, else the sender-less opt-out, else not opted out.
+    async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool>;
 
     // ---- sweep watermark
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>>;

@@ -224,9 +224,15 @@ pub async fn apply_event(
             engine::apply_status(app, &update).await.map_err(|e| json!(e.to_string()))?;
         }
         EventKind::GuestReply(reply) => {
-            engine::apply_guest_reply(app, reply.channel, &reply.from, &reply.body)
-                .await
-                .map_err(|e| json!(e.to_string()))?;
+            let senders: Vec<&str> = match &reply.to {
+                Some(to) => vec![to.as_str()],
+                None => scenario.chatbots.iter().filter_map(|c| c.sender(reply.channel)).collect(),
+            };
+            for to in senders {
+                engine::apply_guest_reply(app, reply.channel, Some(to), &reply.from, &reply.body)
+                    .await
+                    .map_err(|e| json!(e.to_string()))?;
+            }
         }
         EventKind::GuestTap(tap) => {
             let messages = all_of_reservation(app, scenario, &tap.reservation_id).await;

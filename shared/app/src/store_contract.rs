@@ -545,17 +545,36 @@ async fn due_index(store: &dyn Store, run: &str) {
 
 async fn opt_outs(store: &dyn Store, run: &str) {
     let phone = format!("+1555{}", run.len());
+    let (ours, theirs) = (format!("+1666{}", run.len()), "MG0123456789abcdef0123456789abcdef");
     let t = now();
-    assert!(!store.is_opted_out(Channel::Sms, &phone).await.unwrap());
-    store.set_opt_out(Channel::Sms, &phone, true, t).await.unwrap();
-    assert!(store.is_opted_out(Channel::Sms, &phone).await.unwrap(), "opted out on SMS");
-    assert!(!store.is_opted_out(Channel::Whatsapp, &phone).await.unwrap(), "opt-outs are per channel");
-    store.set_opt_out(Channel::Sms, &phone, true, t).await.unwrap();
-    assert!(store.is_opted_out(Channel::Sms, &phone).await.unwrap(), "idempotent");
-    store.set_opt_out(Channel::Sms, &phone, false, t).await.unwrap();
-    assert!(!store.is_opted_out(Channel::Sms, &phone).await.unwrap(), "opted back in");
-    store.set_opt_out(Channel::Whatsapp, &phone, false, t).await.unwrap();
-    assert!(!store.is_opted_out(Channel::Whatsapp, &phone).await.unwrap());
+    let out = |channel, sender: &'static str| {
+        let phone = phone.clone();
+        async move { store.is_opted_out(channel, sender, &phone).await.unwrap() }
+    };
+    let ours: &'static str = Box::leak(ours.into_boxed_str());
+    assert!(!out(Channel::Sms, ours).await);
+    store.set_opt_out(Channel::Sms, Some(ours), &phone, true, t).await.unwrap();
+    assert!(out(Channel::Sms, ours).await, "opted out of our SMS sender");
+    assert!(!out(Channel::Sms, theirs).await, "another sender (another account) may still write");
+    assert!(!out(Channel::Whatsapp, ours).await, "opt-outs are per channel");
+    store.set_opt_out(Channel::Sms, Some(ours), &phone, true, t).await.unwrap();
+    assert!(out(Channel::Sms, ours).await, "idempotent");
+    store.set_opt_out(Channel::Sms, Some(ours), &phone, false, t).await.unwrap();
+    assert!(!out(Channel::Sms, ours).await, "opted back in");
+
+    // An opt-out without a sender (and every one stored before opt-outs had senders) holds
+    // for every sender, until the guest opts back in to one of them.
+    store.set_opt_out(Channel::Whatsapp, None, &phone, true, t).await.unwrap();
+    assert!(out(Channel::Whatsapp, ours).await && out(Channel::Whatsapp, theirs).await, "sender-less");
+    store.set_opt_out(Channel::Whatsapp, Some(theirs), &phone, false, t).await.unwrap();
+    assert!(!out(Channel::Whatsapp, theirs).await, "an opt-in to one sender overrides it");
+    assert!(out(Channel::Whatsapp, ours).await, "for that sender only");
+    store.set_opt_out(Channel::Whatsapp, Some(ours), &phone, true, t).await.unwrap();
+    store.set_opt_out(Channel::Whatsapp, None, &phone, false, t).await.unwrap();
+    assert!(out(Channel::Whatsapp, ours).await, "a sender's own opt-out outlives the sender-less one");
+    assert!(!out(Channel::Whatsapp, theirs).await);
+    store.set_opt_out(Channel::Whatsapp, Some(ours), &phone, false, t).await.unwrap();
+    assert!(!out(Channel::Whatsapp, ours).await);
 }
 
 async fn watermark(store: Arc<dyn Store>, run: &str) {

@@ -301,9 +301,14 @@ impl Chatbot {
     }
 
     pub fn owns(&self, channel: Channel) -> bool {
+        self.sender(channel).is_some()
+    }
+    /// The number this chatbot sends from on `channel` (WhatsApp phone-number id, SMS sender):
+    /// what a guest's opt-out is keyed by, with the guest's number (docs/opt-outs.md).
+    pub fn sender(&self, channel: Channel) -> Option<&str> {
         match channel {
-            Channel::Whatsapp => self.whatsapp.is_some(),
-            Channel::Sms => self.sms.is_some(),
+            Channel::Whatsapp => self.whatsapp.as_ref().map(|w| w.phone_number_id.as_str()),
+            Channel::Sms => self.sms.as_ref().map(|s| s.sender.as_str()),
         }
     }
     pub fn speaks(&self, language: &str) -> bool {

@@ -117,6 +117,10 @@ pub struct ProviderStatusEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuestReplyEvent {
     pub channel: Channel,
+    /// The number replied to (a chatbot's WhatsApp phone-number id or SMS sender); without
+    /// it, the reply reaches every number of the scenario's chatbots on that channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     pub from: String,
     pub body: String,
 }

@@ -47,6 +47,9 @@ const REMEMBERED: Table = TableDefinition::new("remembered");
 const MESSAGES: Table = TableDefinition::new("messages");
 /// Keys only (the value is empty): a key present is an opt-out.
 const OPT_OUTS: Table = TableDefinition::new("opt_outs");
+/// Values of `OPT_OUTS` rows: an opt-out is empty (as every row was before opt-ins were kept).
+const OPTED_OUT: &[u8] = &[];
+const OPTED_IN: &[u8] = &[0];
 const WATERMARKS: Table = TableDefinition::new("watermarks");
 /// Key: the notification's position in the store's list (insertion order).
 const NOTIFICATIONS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("notifications");
@@ -75,8 +78,8 @@ pub(super) enum Change {
     Remembered(String, DateTime<Utc>),
     /// A new or updated message.
     Message(Message),
-    /// Key `channel:phone`, opted out or not.
-    OptOut(String, bool),
+    /// An opt-out key (`opt_out_key`) and its record: opted out, opted in, or none.
+    OptOut(String, Option<bool>),
     Watermark(String, DateTime<Utc>),
     /// A notification at its position (the end of the list for a new one).
     Notification(usize, Notification),
@@ -114,11 +117,14 @@ impl State {
                 self.index_message(&message);
                 self.messages.insert(message.id.clone(), message);
             }
-            Change::OptOut(key, true) => {
-                self.opt_outs.insert(key);
-            }
-            Change::OptOut(key, false) => {
+            Change::OptOut(key, choice) => {
+                self.opt_ins.remove(&key);
                 self.opt_outs.remove(&key);
+                match choice {
+                    Some(true) => self.opt_outs.insert(key),
+                    Some(false) => self.opt_ins.insert(key),
+                    None => false,
+                };
             }
             Change::Watermark(name, at) => {
                 self.watermarks.insert(name, at);
@@ -224,13 +230,13 @@ fn write_change(txn: &WriteTransaction, change: &Change) -> StoreResult<()> {
         Change::Reservation(key, record) => put(txn, RESERVATIONS, key, record),
         Change::Remembered(key, until) => put(txn, REMEMBERED, key, until),
         Change::Message(m) => put(txn, MESSAGES, &m.id, m),
-        Change::OptOut(key, opted_out) => {
+        Change::OptOut(key, choice) => {
             let mut table = txn.open_table(OPT_OUTS).map_err(io)?;
-            if *opted_out {
-                table.insert(key.as_str(), [].as_slice()).map_err(io)?;
-            } else {
-                table.remove(key.as_str()).map_err(io)?;
-            }
+            match choice {
+                Some(true) => table.insert(key.as_str(), OPTED_OUT).map_err(io)?,
+                Some(false) => table.insert(key.as_str(), OPTED_IN).map_err(io)?,
+                None => table.remove(key.as_str()).map_err(io)?,
+            };
             Ok(())
         }
         Change::Watermark(name, at) => put(txn, WATERMARKS, name, at),
@@ -305,7 +311,10 @@ fn import_state(txn: &WriteTransaction, state: &State) -> StoreResult<()> {
     all(txn, WATERMARKS, &state.watermarks)?;
     let mut opt_outs = txn.open_table(OPT_OUTS).map_err(io)?;
     for key in &state.opt_outs {
-        opt_outs.insert(key.as_str(), [].as_slice()).map_err(io)?;
+        opt_outs.insert(key.as_str(), OPTED_OUT).map_err(io)?;
+    }
+    for key in &state.opt_ins {
+        opt_outs.insert(key.as_str(), OPTED_IN).map_err(io)?;
     }
     let mut notifications = txn.open_table(NOTIFICATIONS).map_err(io)?;
     for (position, n) in (0u64..).zip(&state.notifications) {
@@ -354,10 +363,16 @@ fn load(txn: &ReadTransaction, path: &Path) -> StoreResult<State> {
         reservations: decode(map(RESERVATIONS)?, "reservations", &corrupt)?,
         remembered: decode(map(REMEMBERED)?, "remembered", &corrupt)?,
         messages: decode(map(MESSAGES)?, "messages", &corrupt)?,
-        opt_outs: map(OPT_OUTS)?.into_iter().map(|(k, _)| k).collect(),
         watermarks: decode(map(WATERMARKS)?, "watermarks", &corrupt)?,
         ..State::default()
     };
+    for (key, value) in map(OPT_OUTS)? {
+        if value.as_slice() == OPTED_IN {
+            state.opt_ins.insert(key);
+        } else {
+            state.opt_outs.insert(key);
+        }
+    }
     match txn.open_table(NOTIFICATIONS) {
         Ok(t) => {
             for entry in t.iter().map_err(io)? {
@@ -489,9 +504,11 @@ mod tests {
         gone.version = 1;
         gone.transition(t, MessageState::Canceled, Some("reservation_canceled".into()));
         store.update_message(&gone, 0).await.unwrap();
-        store.set_opt_out(Channel::Sms, "+351911111111", true, t).await.unwrap();
-        store.set_opt_out(Channel::Whatsapp, "+351922222222", true, t).await.unwrap();
-        store.set_opt_out(Channel::Whatsapp, "+351922222222", false, t).await.unwrap();
+        store.set_opt_out(Channel::Sms, Some("+15550001111"), "+351911111111", true, t).await.unwrap();
+        store.set_opt_out(Channel::Whatsapp, Some("1098765"), "+351922222222", true, t).await.unwrap();
+        store.set_opt_out(Channel::Whatsapp, Some("1098765"), "+351922222222", false, t).await.unwrap();
+        store.set_opt_out(Channel::Whatsapp, None, "+351933333333", true, t).await.unwrap();
+        store.set_opt_out(Channel::Whatsapp, Some("1098765"), "+351933333333", false, t).await.unwrap();
         assert!(store.advance_watermark("sweep", None, t).await.unwrap());
         let t2 = t + Duration::minutes(5) + Duration::nanoseconds(1);
         assert!(store.advance_watermark("sweep", Some(t), t2).await.unwrap());
@@ -519,8 +536,10 @@ mod tests {
         assert_eq!(store.get_campaign("c1").await.unwrap().map(|c| c.version), Some(2));
         assert_eq!(store.get_reservation("p1", "r1").await.unwrap(), Some(record(r1, 2)));
         assert!(!store.remember("evt-1", t, t + Duration::hours(1)).await.unwrap(), "remembered keys survive");
-        assert!(store.is_opted_out(Channel::Sms, "+351911111111").await.unwrap());
-        assert!(!store.is_opted_out(Channel::Whatsapp, "+351922222222").await.unwrap());
+        assert!(store.is_opted_out(Channel::Sms, "+15550001111", "+351911111111").await.unwrap());
+        assert!(!store.is_opted_out(Channel::Whatsapp, "1098765", "+351922222222").await.unwrap());
+        assert!(store.is_opted_out(Channel::Whatsapp, "2098765", "+351933333333").await.unwrap(), "sender-less");
+        assert!(!store.is_opted_out(Channel::Whatsapp, "1098765", "+351933333333").await.unwrap(), "opted in");
         assert_eq!(store.get_watermark("sweep").await.unwrap(), Some(t2), "full precision");
         let read: Vec<(String, bool)> =
             store.list_notifications("u1").await.unwrap().into_iter().map(|n| (n.id, n.read)).collect();
@@ -548,7 +567,8 @@ mod tests {
         legacy.put_property(&property("p1", "acc")).await.unwrap();
         legacy.put_campaign(&campaign("c1", "acc", "p1", 1), None).await.unwrap();
         legacy.create_message(&message("m1", "c1", "p1", "r1", t - Duration::minutes(1))).await.unwrap();
-        legacy.set_opt_out(Channel::Sms, "+351911111111", true, t).await.unwrap();
+        // Opt-outs of earlier versions had no sender: they stay in force for every sender.
+        legacy.set_opt_out(Channel::Sms, None, "+351911111111", true, t).await.unwrap();
         legacy.advance_watermark("sweep", None, t).await.unwrap();
         legacy.add_notification(&notification("n1", "u1")).await.unwrap();
         let json = serde_json::to_vec(&*lock(&legacy.state)).unwrap();
@@ -558,6 +578,7 @@ mod tests {
         let store = MemoryStore::open(&dir.0).unwrap();
         assert_eq!(snapshot(&store), snapshot(&legacy), "everything imported, indexes rebuilt");
         assert_eq!(store.due_messages(t).await.unwrap().len(), 1);
+        assert!(store.is_opted_out(Channel::Sms, "+15550001111", "+351911111111").await.unwrap());
         assert!(dir.0.join(FILE).exists());
         assert!(!dir.0.join(LEGACY_FILE).exists(), "the snapshot, secrets in clear, is deleted");
         assert!(!dir.0.join(format!("{LEGACY_FILE}.imported")).exists(), "and no copy kept");

@@ -90,6 +90,20 @@ fn declared_ids(section: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn declared_senders(chatbots: Option<&Value>) -> Vec<(Channel, String)> {
+    let mut senders = Vec::new();
+    for chatbot in chatbots.and_then(Value::as_array).into_iter().flatten() {
+        for (channel, section, field) in
+            [(Channel::Whatsapp, "whatsapp", "phone_number_id"), (Channel::Sms, "sms", "sender")]
+        {
+            if let Some(sender) = chatbot.get(section).and_then(|s| s.get(field)).and_then(Value::as_str) {
+                senders.push((channel, sender.to_string()));
+            }
+        }
+    }
+    senders
+}
+
 /// Turns a walked section into the model type; the walk has already refused what serde would.
 fn typed<T: DeserializeOwned>(c: &mut Checker, path: &str, value: &Value, errors_before: usize) -> Option<T> {
     if c.errors.len() != errors_before {
@@ -112,6 +126,8 @@ struct ScenarioWalk {
     chatbot_ids: Vec<String>,
     user_ids: Vec<String>,
     campaign_ids: Vec<String>,
+    /// The numbers the scenario's chatbots send from, per channel (`guest_reply.to`).
+    senders: Vec<(Channel, String)>,
 }
 
 impl ScenarioWalk {
@@ -122,6 +138,7 @@ impl ScenarioWalk {
         self.chatbot_ids = declared_ids(map.get("chatbots"));
         self.user_ids = declared_ids(map.get("users"));
         self.campaign_ids = declared_ids(map.get("campaigns"));
+        self.senders = declared_senders(map.get("chatbots"));
 
         let version = match self.c.defaulted("", map, "version") {
             None => Some(SCENARIO_VERSION),
@@ -761,8 +778,19 @@ impl ScenarioWalk {
     }
 
     fn guest_reply(&mut self, path: &str, map: &Map<String, Value>) -> Option<EventKind> {
-        self.c.only_fields(path, map, &["channel", "from", "body"]);
+        self.c.only_fields(path, map, &["channel", "to", "from", "body"]);
         let channel = self.channel(path, map);
+        let to_path = key_path(path, "to");
+        let to = Checker::optional(map, "to").and_then(|v| self.c.non_empty_string(&to_path, v));
+        if let (Some(to), Some(channel)) = (to, channel)
+            && !self.senders.iter().any(|(c, sender)| *c == channel && sender == to)
+        {
+            self.c.error(
+                &to_path,
+                codes::UNKNOWN_REFERENCE,
+                format!("no chatbot sends {} from '{to}'", channel.as_str()),
+            );
+        }
         let from_path = key_path(path, "from");
         let from = self.c.required(path, map, "from").and_then(|v| self.c.string(&from_path, v));
         if let Some(from) = from
@@ -773,6 +801,7 @@ impl ScenarioWalk {
         let body = self.c.required(path, map, "body").and_then(|v| self.c.string(&key_path(path, "body"), v));
         Some(EventKind::GuestReply(GuestReplyEvent {
             channel: channel?,
+            to: to.map(str::to_string),
             from: from?.to_string(),
             body: body?.to_string(),
         }))
