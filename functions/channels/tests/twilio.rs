@@ -262,10 +262,7 @@ fn inbound_stop_and_start() {
     assert_eq!(parse_inbound(&form).map(|i| i.opt), Ok(Some(OptAction::OptOut)));
     // A number in a Messaging Service: the chatbot names the service as its sender.
     form.insert("MessagingServiceSid".into(), "MG0123456789abcdef0123456789abcdef".into());
-    assert_eq!(
-        parse_inbound(&form).ok().and_then(|i| i.sender).as_deref(),
-        Some("MG0123456789abcdef0123456789abcdef")
-    );
+    assert_eq!(parse_inbound(&form).ok().and_then(|i| i.sender).as_deref(), Some("MG0123456789abcdef0123456789abcdef"));
     form.remove("From");
     assert!(parse_inbound(&form).is_err());
 }

@@ -330,7 +330,8 @@ async fn evaluate(
             (Some(unit), true) => app.store.reservations_in_unit(&property.id, unit).await?,
             _ => Vec::new(),
         };
-    let opted_out = relais_app::engine::opt_outs(app, chatbot, guest.phone.as_deref()).await?;
+    let phone = guest.phone.clone().filter(|p| !p.trim().is_empty());
+    let opted_out = relais_app::engine::opt_outs(app, chatbot, phone.as_deref()).await?;
     let is_opted_out = |channel: Channel| opted_out.contains(&channel);
     let conditions_ctx = ConditionContext {
         reservation,

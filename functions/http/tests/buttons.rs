@@ -198,7 +198,9 @@ async fn taps_through_meta_webhook_in_both_formats() {
         assert_eq!(h.send(post(tap)).await.status, StatusCode::OK);
     }
     assert_eq!(h.runtime.outbox.records().len(), 2);
-    assert!(!h.runtime.app.store.is_opted_out(relais_domain::Channel::Whatsapp, "1098765", "+351912345678").await.unwrap());
+    assert!(
+        !h.runtime.app.store.is_opted_out(relais_domain::Channel::Whatsapp, "1098765", "+351912345678").await.unwrap()
+    );
 
     // Both on the reservation's timeline.
     let timeline = h.get("/reservations/r-1/messages", "u-ed").await;
@@ -214,6 +216,10 @@ async fn the_same_keywords_opt_out_on_whatsapp_as_on_sms() {
         let message = json!({"from": "351912345678", "id": format!("wamid.{body}"), "timestamp": "1780000000",
             "type": "text", "text": {"body": body}});
         assert_eq!(h.send(post(inbound(message))).await.status, StatusCode::OK);
-        assert_eq!(store.is_opted_out(relais_domain::Channel::Whatsapp, "1098765", guest).await.unwrap(), opted_out, "{body}");
+        assert_eq!(
+            store.is_opted_out(relais_domain::Channel::Whatsapp, "1098765", guest).await.unwrap(),
+            opted_out,
+            "{body}"
+        );
     }
 }
