@@ -1,5 +1,7 @@
 //! `relais serve` as a child process: seed, token, a signed webhook, the message in the outbox
-//! and in the timeline, a restart that loses nothing, and the refusals of `--seed`.
+//! and in the timeline, a restart that loses nothing, and the refusals of `--seed`; and the
+//! black-box probe of docs/hardening.md. The debug binary by default; `RELAIS_PROBE_BIN` names
+//! another (`infra/probe.sh` runs this suite on the release binary).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -9,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_relais");
+fn bin() -> String {
+    std::env::var("RELAIS_PROBE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_relais").to_string())
+}
 
 /// The SPEC 5.1 settings `relais serve` reads.
 const PROVIDER_SETTINGS: [&str; 9] = [
@@ -43,7 +47,7 @@ impl Server {
 
     /// With these provider settings (none inherited from the test's environment).
     fn start_with(data: &Path, seed: Option<&Path>, settings: &[(&str, &str)], stderr: Stdio) -> Server {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data);
         if let Some(seed) = seed {
             command.arg("--seed").arg(seed);
@@ -137,7 +141,7 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn token(data: &Path, user: &str) -> String {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .args(["token", "--data"])
         .arg(data)
         .args(["--user", user])
@@ -218,7 +222,7 @@ fn serve_seeds_receives_a_webhook_sends_and_survives_a_restart() {
     server.stop();
 
     // --seed into a directory that holds data is refused.
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(&data)
         .arg("--seed")
@@ -255,7 +259,7 @@ fn an_invalid_seed_is_refused_like_simulate() {
     doc["campaigns"][0]["messages"]["en"]["sms"]["body"] = json!("x".repeat(200));
     let seed = dir.join("bad.json");
     std::fs::write(&seed, serde_json::to_vec(&doc).unwrap()).unwrap();
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(dir.join("data"))
         .arg("--seed")
@@ -269,7 +273,7 @@ fn an_invalid_seed_is_refused_like_simulate() {
     assert_eq!(error["error"]["field"], "campaigns[0].messages.en.sms.body");
     // And a token for an unknown user or directory: exit 2.
     let out =
-        Command::new(BIN).args(["token", "--data"]).arg(dir.join("nothing")).args(["--user", "u"]).output().unwrap();
+        Command::new(bin()).args(["token", "--data"]).arg(dir.join("nothing")).args(["--user", "u"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -354,7 +358,7 @@ fn twilio_auth_token_checks_signatures_on_the_local_runner() {
 fn a_second_serve_on_the_same_data_directory_refuses_to_start() {
     let data = temp_dir("locked");
     let first = Server::start(&data, None);
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(&data)
         .env_remove("RELAIS_JWT_SECRET")
@@ -449,4 +453,110 @@ fn slow_and_idle_clients_are_closed_while_others_are_served() {
     assert!(closed_within(&mut keep_alive, Duration::from_secs(2)), "idle keep-alive connection closed");
     assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
     assert_eq!(server.request("GET", "/openapi.json", &[], b"").0, 200, "still serving");
+}
+
+fn signed(secret: &str, timestamp: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    let signature = match timestamp.parse::<i64>() {
+        Ok(t) => relais_domain::intake::sign(secret, t, body),
+        Err(_) => format!("sha256={}", "0".repeat(64)),
+    };
+    vec![
+        ("Content-Type", "application/json".to_string()),
+        ("X-Relais-Timestamp", timestamp.to_string()),
+        ("X-Relais-Signature", signature),
+    ]
+}
+
+/// The black-box probe (docs/hardening.md): hostile headers, bodies, ids and seeds against the
+/// running binary. Each refusal names its field, stores nothing, and the server keeps serving.
+#[test]
+fn the_probe_finds_no_panic_no_stored_garbage_and_private_files() {
+    let dir = temp_dir("probe");
+    let data = dir.join("data");
+    let seed = dir.join("seed.json");
+    std::fs::write(&seed, serde_json::to_vec(&scenario()).unwrap()).unwrap();
+    let server = Server::start(&data, Some(&seed));
+    let editor = token(&data, "u-ed");
+    let path = "/webhooks/pms/canonical/p-lis";
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let event = |id: &str, first_name: &str| {
+        serde_json::to_vec(&json!({"event_id": format!("evt-{}", id.len()), "occurred_at": "2026-11-01T09:00:00Z",
+            "reservation": {"id": id, "property_id": "p-lis", "source": "direct", "status": "confirmed",
+            "check_in": "2099-06-10", "check_out": "2099-06-13",
+            "guest": {"first_name": first_name, "last_name": "Silva", "phone": "+351912345678", "language": "en"},
+            "adults": 2, "children": 0, "updated_at": "2026-11-01T09:00:00Z"}}))
+        .unwrap()
+    };
+    let mut cases = 0;
+
+    // Extreme and malformed timestamps: 401, never an overflow.
+    for timestamp in ["-9223372036854775808", "9223372036854775807", "0", "1e9", ""] {
+        let (status, body) = server.request("POST", path, &signed("s3cret", timestamp, b"{}"), b"{}");
+        assert_eq!(status, 401, "timestamp {timestamp:?}: {body}");
+        cases += 1;
+    }
+
+    // Trailing bytes after the document, ids and texts out of bounds: 400 naming the field.
+    let mut trailing = event("r-trailing", "Ana");
+    trailing.extend_from_slice(b"GARBAGE");
+    let long_id = "r".repeat(100_000);
+    for (name, body, field) in [
+        ("trailing bytes", trailing, "body"),
+        ("a 100,000-character id", event(&long_id, "Ana"), "reservation.id"),
+        ("a NUL in the id", event("r-\u{0}", "Ana"), "reservation.id"),
+        ("a bidi override in the id", event("r-\u{202e}x", "Ana"), "reservation.id"),
+        ("a 5,000-character name", event("r-long-name", &"A".repeat(5_000)), "reservation.guest.first_name"),
+    ] {
+        let (status, answer) = server.request("POST", path, &signed("s3cret", &now, &body), &body);
+        assert_eq!(status, 400, "{name}: {answer}");
+        let error: Value = serde_json::from_str(&answer).unwrap_or_else(|_| panic!("{name}: {answer}"));
+        assert_eq!(error["error"]["field"], field, "{name}: {answer}");
+        cases += 1;
+    }
+    for id in ["r-trailing", "r-long-name"] {
+        assert_eq!(server.get(&format!("/reservations/{id}/messages?property_id=p-lis"), &editor).0, 404, "{id} stored");
+    }
+
+    // The server is still up and answers a good webhook.
+    let good = event("r-good", "Ana");
+    assert_eq!(server.request("POST", path, &signed("s3cret", &now, &good), &good).0, 200);
+    assert_eq!(server.get("/reservations/r-good/messages?property_id=p-lis", &editor).0, 200, "stored");
+
+    // Private files: the directory 0700, every file in it 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                cases += 1;
+            }
+        }
+    }
+    drop(server);
+
+    // A seed whose ids could collide with another's keys is refused, naming the field.
+    for bad in ["p/x", "p#x", "p|x", "p x", "p\u{e9}"] {
+        let mut doc = scenario();
+        doc["properties"][0]["id"] = json!(bad);
+        let seed = dir.join("bad-seed.json");
+        std::fs::write(&seed, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let out = Command::new(bin())
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(dir.join("other"))
+            .arg("--seed")
+            .arg(&seed)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "property id {bad:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let error: Value = serde_json::from_str(stderr.lines().last().unwrap_or("")).unwrap_or_default();
+        assert_eq!(error["error"]["field"], "properties[0].id", "{bad:?}: {stderr}");
+        cases += 1;
+    }
+    assert!(cases >= 20, "{cases} cases");
+    let _ = std::fs::remove_dir_all(&dir);
 }
