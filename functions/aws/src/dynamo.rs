@@ -731,8 +731,7 @@ impl Store for DynamoStore {
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let (pk, sk) = keys::opt_out(channel, sender, phone);
-        if sender.is_none() && !opted_out {
-            // The sender-less record exists only while it opts out.
+        let Some(record) = relais_domain::opt_out::record_of_choice(sender.is_some(), opted_out) else {
             self.client
                 .delete_item()
                 .table_name(&self.table)
@@ -741,8 +740,7 @@ impl Store for DynamoStore {
                 .await
                 .map_err(unavailable)?;
             return Ok(());
-        }
-        // A sender's choice is kept either way: its opt-in overrides a sender-less opt-out.
+        };
         self.client
             .put_item()
             .table_name(&self.table)
@@ -750,7 +748,7 @@ impl Store for DynamoStore {
             .item(keys::SK, s(sk))
             .item(keys::ENTITY, s("opt_out"))
             .item("channel", s(channel.as_str()))
-            .item(OPTED_OUT, AttributeValue::Bool(opted_out))
+            .item(OPTED_OUT, AttributeValue::Bool(record))
             .item("at", s(keys::instant(at)))
             .send()
             .await
@@ -760,13 +758,13 @@ impl Store for DynamoStore {
     async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
         let records = self.query(None, keys::opt_out_partition(channel, phone), SortCondition::Any).await?;
         let (_, own) = keys::opt_out(channel, Some(sender), phone);
-        let choice_of = |sort: &str| {
+        let record = |sort: &str| {
             records.iter().find(|item| string_attr(item, keys::SK).as_deref() == Some(sort)).map(|item| {
                 // Records from before opt-ins were kept have no flag: they opt out.
                 !matches!(item.get(OPTED_OUT), Some(AttributeValue::Bool(false)))
             })
         };
-        Ok(choice_of(&own).or_else(|| choice_of(keys::OPT_OUT_WITHOUT_SENDER)).unwrap_or(false))
+        Ok(relais_domain::opt_out::opted_out_of_sender(record(&own), record(keys::OPT_OUT_WITHOUT_SENDER)))
     }
 
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {

@@ -52,6 +52,16 @@ struct State {
 }
 
 impl State {
+    /// The opt-out record under `key`: opted out, opted in, or none.
+    fn opt_record(&self, key: &str) -> Option<bool> {
+        if self.opt_outs.contains(key) {
+            Some(true)
+        } else if self.opt_ins.contains(key) {
+            Some(false)
+        } else {
+            None
+        }
+    }
     fn index_message(&mut self, message: &Message) {
         if message.state.is_open() || message.state == MessageState::Sending {
             self.due.insert((message.due_at, message.id.clone()));
@@ -350,33 +360,15 @@ impl Store for MemoryStore {
     ) -> StoreResult<()> {
         self.write(|s| {
             let key = opt_out_key(channel, sender, phone);
-            // A sender's choice is kept either way (an opt-in overrides the sender-less
-            // opt-out); the sender-less record exists only while it opts out.
-            let choice = match (sender, opted_out) {
-                (_, true) => Some(true),
-                (Some(_), false) => Some(false),
-                (None, false) => None,
-            };
-            let current = if s.opt_outs.contains(&key) {
-                Some(true)
-            } else if s.opt_ins.contains(&key) {
-                Some(false)
-            } else {
-                None
-            };
-            Ok(((), (current != choice).then_some(Change::OptOut(key, choice))))
+            let choice = relais_domain::opt_out::record_of_choice(sender.is_some(), opted_out);
+            Ok(((), (s.opt_record(&key) != choice).then_some(Change::OptOut(key, choice))))
         })
     }
     async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
         self.read(|s| {
-            let own = opt_out_key(channel, Some(sender), phone);
-            if s.opt_outs.contains(&own) {
-                true
-            } else if s.opt_ins.contains(&own) {
-                false
-            } else {
-                s.opt_outs.contains(&opt_out_key(channel, None, phone))
-            }
+            let own = s.opt_record(&opt_out_key(channel, Some(sender), phone));
+            let sender_less = s.opt_record(&opt_out_key(channel, None, phone));
+            relais_domain::opt_out::opted_out_of_sender(own, sender_less)
         })
     }
 

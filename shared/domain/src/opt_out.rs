@@ -29,9 +29,38 @@ pub fn opt_keyword(body: &str) -> Option<OptAction> {
     }
 }
 
+/// The record a store keeps for a guest's choice about one of our numbers (docs/opt-outs.md):
+/// `Some(true)` opted out, `Some(false)` opted in. A number's choice is kept either way, since its
+/// opt-in overrides a sender-less opt-out; a sender-less record (`sender_known: false`) exists
+/// only while it opts out, so lifting it leaves no record (`None`).
+pub fn record_of_choice(sender_known: bool, opted_out: bool) -> Option<bool> {
+    match (sender_known, opted_out) {
+        (_, true) => Some(true),
+        (true, false) => Some(false),
+        (false, false) => None,
+    }
+}
+
+/// Whether the guest is opted out of one of our numbers, from the two records a store holds:
+/// the number's own, else the sender-less one (which holds for every number), else not.
+pub fn opted_out_of_sender(own: Option<bool>, sender_less: Option<bool>) -> bool {
+    own.or(sender_less).unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_numbers_own_choice_wins_over_the_sender_less_opt_out() {
+        assert_eq!(record_of_choice(true, false), Some(false), "a number's opt-in is kept");
+        assert_eq!(record_of_choice(false, false), None, "a lifted sender-less opt-out leaves nothing");
+        assert_eq!(record_of_choice(false, true), Some(true));
+        assert!(opted_out_of_sender(None, Some(true)));
+        assert!(!opted_out_of_sender(Some(false), Some(true)));
+        assert!(opted_out_of_sender(Some(true), None));
+        assert!(!opted_out_of_sender(None, None));
+    }
 
     #[test]
     fn one_keyword_alone_whatever_its_case_and_punctuation() {
