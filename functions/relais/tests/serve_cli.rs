@@ -252,24 +252,30 @@ fn serve_seeds_receives_a_webhook_sends_and_survives_a_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `relais serve --seed` with `doc` in a fresh data directory under `dir`, which must refuse to
+/// start: its exit code and the error (the last of its JSON stderr lines).
+fn serve_refusing_seed(dir: &Path, doc: &Value) -> (Option<i32>, Value) {
+    let seed = dir.join("bad-seed.json");
+    std::fs::write(&seed, serde_json::to_vec(doc).unwrap()).unwrap();
+    let out = Command::new(bin())
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir.join("refused-data"))
+        .arg("--seed")
+        .arg(&seed)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let error = serde_json::from_str(stderr.lines().last().unwrap_or("")).unwrap_or_else(|_| json!({"stderr": stderr}));
+    (out.status.code(), error)
+}
+
 #[test]
 fn an_invalid_seed_is_refused_like_simulate() {
     let dir = temp_dir("seed");
     let mut doc = scenario();
     doc["campaigns"][0]["messages"]["en"]["sms"]["body"] = json!("x".repeat(200));
-    let seed = dir.join("bad.json");
-    std::fs::write(&seed, serde_json::to_vec(&doc).unwrap()).unwrap();
-    let out = Command::new(bin())
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(dir.join("data"))
-        .arg("--seed")
-        .arg(&seed)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    // stderr carries JSON log lines; the error is the last line.
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let error: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    let (code, error) = serve_refusing_seed(&dir, &doc);
+    assert_eq!(code, Some(2));
     assert_eq!(error["error"]["field"], "campaigns[0].messages.en.sms.body");
     // And a token for an unknown user or directory: exit 2.
     let out =
@@ -546,19 +552,9 @@ fn the_probe_finds_no_panic_no_stored_garbage_and_private_files() {
     for bad in ["p/x", "p#x", "p|x", "p x", "p\u{e9}"] {
         let mut doc = scenario();
         doc["properties"][0]["id"] = json!(bad);
-        let seed = dir.join("bad-seed.json");
-        std::fs::write(&seed, serde_json::to_vec(&doc).unwrap()).unwrap();
-        let out = Command::new(bin())
-            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-            .arg(dir.join("other"))
-            .arg("--seed")
-            .arg(&seed)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "property id {bad:?}");
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        let error: Value = serde_json::from_str(stderr.lines().last().unwrap_or("")).unwrap_or_default();
-        assert_eq!(error["error"]["field"], "properties[0].id", "{bad:?}: {stderr}");
+        let (code, error) = serve_refusing_seed(&dir, &doc);
+        assert_eq!(code, Some(2), "property id {bad:?}");
+        assert_eq!(error["error"]["field"], "properties[0].id", "{bad:?}: {error}");
         cases += 1;
     }
     assert!(cases > 15, "every case ran, and at least one data file was checked: {cases} cases");
