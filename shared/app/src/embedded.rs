@@ -2,19 +2,21 @@
 //! in-memory queue and event bus, a virtual clock, and outbox channels and mailer that record
 //! what would have been sent. The local runner and the simulator use these.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{Account, Campaign, Channel, Chatbot, Message, MessageState, Property, Reservation, User};
+use relais_domain::{Account, Campaign, Channel, Chatbot, Message, Property, Reservation, User};
 use serde::{Deserialize, Serialize};
 
 mod durable;
+mod index;
 mod private;
 
 use self::durable::Change;
+use self::index::{Indexes, Table, Visits, owned_by, third_from, third_of};
 use crate::ports::{
     ChannelSender, Clock, DispatchJob, EventBus, GuestChoseFlow, Mailer, Notification, ReservationChanged,
     ReservationRecord, SendOutcome, SendRequest, Store, StoreError, StoreResult, WorkQueue,
@@ -28,27 +30,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
-    accounts: BTreeMap<String, Account>,
-    users: BTreeMap<String, User>,
-    properties: BTreeMap<String, Property>,
-    chatbots: BTreeMap<String, Chatbot>,
-    campaigns: BTreeMap<String, Campaign>,
+    accounts: Table<Account>,
+    users: Table<User>,
+    properties: Table<Property>,
+    chatbots: Table<Chatbot>,
+    campaigns: Table<Campaign>,
     /// Key: `property_id/reservation_id`.
-    reservations: BTreeMap<String, ReservationRecord>,
-    remembered: BTreeMap<String, DateTime<Utc>>,
-    messages: BTreeMap<String, Message>,
+    reservations: Table<ReservationRecord>,
+    remembered: Table<DateTime<Utc>>,
+    messages: Table<Message>,
     /// Opted-out keys (`opt_out_key`): a sender's, or the sender-less one of a channel.
     opt_outs: BTreeSet<String>,
     /// A sender's explicit opt-in, which overrides a sender-less opt-out.
     #[serde(default)]
     opt_ins: BTreeSet<String>,
-    watermarks: BTreeMap<String, DateTime<Utc>>,
+    watermarks: Table<DateTime<Utc>>,
     notifications: Vec<Notification>,
-    /// Due index: open and in-flight messages by due time. Derived; rebuilt on open.
+    /// Derived; rebuilt on open.
     #[serde(skip)]
-    due: BTreeSet<(DateTime<Utc>, String)>,
+    index: Indexes,
     #[serde(skip)]
-    by_provider_id: BTreeMap<String, String>,
+    visits: Visits,
 }
 
 impl State {
@@ -62,24 +64,37 @@ impl State {
             None
         }
     }
-    fn index_message(&mut self, message: &Message) {
-        if message.state.is_open() || message.state == MessageState::Sending {
-            self.due.insert((message.due_at, message.id.clone()));
-        }
-        for attempt in &message.attempts {
-            if let Some(pid) = &attempt.provider_message_id {
-                self.by_provider_id.insert(pid.clone(), message.id.clone());
-            }
-        }
-    }
-    fn unindex_message(&mut self, message: &Message) {
-        self.due.remove(&(message.due_at, message.id.clone()));
-    }
     fn rebuild_indexes(&mut self) {
-        let messages: Vec<Message> = self.messages.values().cloned().collect();
-        for message in &messages {
-            self.index_message(message);
+        let mut index = Indexes::default();
+        for u in self.users.values() {
+            Indexes::owned(&mut index.users_of_account, None, u.account_id.as_deref(), &u.id);
         }
+        for p in self.properties.values() {
+            Indexes::owned(&mut index.properties_of_account, None, p.account_id.as_deref(), &p.id);
+        }
+        for c in self.chatbots.values() {
+            Indexes::owned(&mut index.chatbots_of_account, None, c.account_id.as_deref(), &c.id);
+        }
+        for c in self.campaigns.values() {
+            index.campaign(None, c);
+        }
+        for (key, record) in self.reservations.iter() {
+            index.reservation(key, None, record);
+        }
+        for m in self.messages.values() {
+            index.message(None, m);
+        }
+        for (position, n) in self.notifications.iter().enumerate() {
+            index.notification(position, n, true);
+        }
+        self.index = index;
+    }
+    /// The entities under `keys` of `map`, each visit counted, in the order of `keys`.
+    fn fetch<'a, T: Clone + 'a>(&'a self, table: &'a Table<T>, keys: impl IntoIterator<Item = &'a String>) -> Vec<T> {
+        keys.into_iter().filter_map(|k| table.get(k)).cloned().collect()
+    }
+    fn reservations_at<'a>(&'a self, keys: impl IntoIterator<Item = &'a String>) -> Vec<Reservation> {
+        keys.into_iter().filter_map(|k| self.reservations.get(k)).map(|r| r.reservation.clone()).collect()
     }
 }
 
@@ -143,6 +158,24 @@ impl MemoryStore {
         lock(&self.state).messages.values().cloned().collect()
     }
 
+    /// How many index entries and rows the queries of this store have looked at: a query visits
+    /// about two per row it answers, whatever else the store holds (tests, benchmarks).
+    pub fn rows_visited(&self) -> u64 {
+        let s = lock(&self.state);
+        let tables = [
+            s.accounts.visits(),
+            s.users.visits(),
+            s.properties.visits(),
+            s.chatbots.visits(),
+            s.campaigns.visits(),
+            s.reservations.visits(),
+            s.remembered.visits(),
+            s.messages.visits(),
+            s.watermarks.visits(),
+        ];
+        s.visits.total() + tables.iter().sum::<u64>()
+    }
+
     /// Every reservation record (tests, simulation).
     pub fn all_reservations(&self) -> Vec<ReservationRecord> {
         lock(&self.state).reservations.values().cloned().collect()
@@ -168,13 +201,6 @@ impl MemoryStore {
     }
 }
 
-fn account_of<'a, T>(items: &'a BTreeMap<String, T>, account_id: &str, owner: impl Fn(&T) -> Option<&str>) -> Vec<T>
-where
-    T: Clone + 'a,
-{
-    items.values().filter(|i| owner(i) == Some(account_id)).cloned().collect()
-}
-
 #[async_trait]
 impl Store for MemoryStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
@@ -190,7 +216,7 @@ impl Store for MemoryStore {
         self.read(|s| s.users.get(id).cloned())
     }
     async fn list_users(&self, account_id: &str) -> StoreResult<Vec<User>> {
-        self.read(|s| account_of(&s.users, account_id, |u| u.account_id.as_deref()))
+        self.read(|s| s.fetch(&s.users, owned_by(&s.index.users_of_account, account_id, &s.visits)))
     }
     async fn put_property(&self, property: &Property) -> StoreResult<()> {
         self.write(|_| Ok(((), Some(Change::Property(property.clone())))))
@@ -199,7 +225,7 @@ impl Store for MemoryStore {
         self.read(|s| s.properties.get(id).cloned())
     }
     async fn list_properties(&self, account_id: &str) -> StoreResult<Vec<Property>> {
-        self.read(|s| account_of(&s.properties, account_id, |p| p.account_id.as_deref()))
+        self.read(|s| s.fetch(&s.properties, owned_by(&s.index.properties_of_account, account_id, &s.visits)))
     }
     async fn put_chatbot(&self, chatbot: &Chatbot) -> StoreResult<()> {
         self.write(|_| Ok(((), Some(Change::Chatbot(chatbot.clone())))))
@@ -208,7 +234,7 @@ impl Store for MemoryStore {
         self.read(|s| s.chatbots.get(id).cloned())
     }
     async fn list_chatbots(&self, account_id: &str) -> StoreResult<Vec<Chatbot>> {
-        self.read(|s| account_of(&s.chatbots, account_id, |c| c.account_id.as_deref()))
+        self.read(|s| s.fetch(&s.chatbots, owned_by(&s.index.chatbots_of_account, account_id, &s.visits)))
     }
 
     async fn put_campaign(&self, campaign: &Campaign, expected_version: Option<u64>) -> StoreResult<()> {
@@ -224,13 +250,13 @@ impl Store for MemoryStore {
         self.read(|s| s.campaigns.get(id).cloned())
     }
     async fn list_campaigns(&self, account_id: &str) -> StoreResult<Vec<Campaign>> {
-        self.read(|s| s.campaigns.values().filter(|c| c.account_id == account_id).cloned().collect())
+        self.read(|s| s.fetch(&s.campaigns, owned_by(&s.index.campaigns_of_account, account_id, &s.visits)))
     }
     async fn campaigns_of_property(&self, property_id: &str) -> StoreResult<Vec<Campaign>> {
-        self.read(|s| s.campaigns.values().filter(|c| c.spec.property_id == property_id).cloned().collect())
+        self.read(|s| s.fetch(&s.campaigns, owned_by(&s.index.campaigns_of_property, property_id, &s.visits)))
     }
     async fn campaigns_awaiting_meta(&self) -> StoreResult<Vec<Campaign>> {
-        self.read(|s| s.campaigns.values().filter(|c| awaits_meta(c)).cloned().collect())
+        self.read(|s| s.fetch(&s.campaigns, s.index.awaiting_meta.iter().map(|id| s.visits.count(id))))
     }
 
     async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>> {
@@ -249,12 +275,7 @@ impl Store for MemoryStore {
     }
     async fn reservations_in_unit(&self, property_id: &str, unit_id: &str) -> StoreResult<Vec<Reservation>> {
         self.read(|s| {
-            s.reservations
-                .values()
-                .map(|r| &r.reservation)
-                .filter(|r| r.property_id == property_id && r.unit_id.as_deref() == Some(unit_id))
-                .cloned()
-                .collect()
+            s.reservations_at(third_of(&s.index.reservations_in_unit, property_id, unit_id.to_string(), &s.visits))
         })
     }
     async fn reservations_of_guest(
@@ -263,19 +284,17 @@ impl Store for MemoryStore {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> StoreResult<Vec<Reservation>> {
-        let email = email.map(str::to_lowercase);
         self.read(|s| {
-            s.reservations
-                .values()
-                .map(|r| &r.reservation)
-                .filter(|r| r.property_id == property_id)
-                .filter(|r| {
-                    let same_email = email.is_some() && r.guest.email.as_deref().map(str::to_lowercase) == email;
-                    let same_phone = phone.is_some() && r.guest.phone.as_deref() == phone;
-                    same_email || same_phone
-                })
-                .cloned()
-                .collect()
+            // One reservation found by both its e-mail and its phone is answered once, and the
+            // answer is in reservation order, as a scan would give it.
+            let mut keys = BTreeSet::new();
+            if let Some(email) = email {
+                keys.extend(third_of(&s.index.reservations_by_email, property_id, email.to_lowercase(), &s.visits));
+            }
+            if let Some(phone) = phone {
+                keys.extend(third_of(&s.index.reservations_by_phone, property_id, phone.to_string(), &s.visits));
+            }
+            s.reservations_at(keys)
         })
     }
     async fn reservations_checking_out_from(
@@ -284,12 +303,9 @@ impl Store for MemoryStore {
         from: NaiveDate,
     ) -> StoreResult<Vec<Reservation>> {
         self.read(|s| {
-            s.reservations
-                .values()
-                .map(|r| &r.reservation)
-                .filter(|r| r.property_id == property_id && r.check_out >= from)
-                .cloned()
-                .collect()
+            let keys: BTreeSet<&String> =
+                third_from(&s.index.reservations_by_check_out, property_id, from, &s.visits).collect();
+            s.reservations_at(keys)
         })
     }
 
@@ -325,29 +341,21 @@ impl Store for MemoryStore {
     }
     async fn messages_of_reservation(&self, property_id: &str, reservation_id: &str) -> StoreResult<Vec<Message>> {
         self.read(|s| {
-            s.messages
-                .values()
-                .filter(|m| m.property_id == property_id && m.reservation_id == reservation_id)
-                .cloned()
-                .collect()
+            let ids = third_of(&s.index.messages_of_reservation, property_id, reservation_id.to_string(), &s.visits);
+            s.fetch(&s.messages, ids)
         })
     }
     async fn due_messages(&self, until: DateTime<Utc>) -> StoreResult<Vec<Message>> {
         self.read(|s| {
-            s.due
-                .iter()
-                .take_while(|(due, _)| *due <= until)
-                .filter_map(|(_, id)| s.messages.get(id).cloned())
-                .collect()
+            let ids = s.index.due.iter().map(|entry| s.visits.count(entry)).take_while(|(due, _)| *due <= until);
+            s.fetch(&s.messages, ids.map(|(_, id)| id))
         })
     }
     async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>> {
-        self.read(|s| {
-            s.messages.values().filter(|m| m.campaign_id == campaign_id && m.state.is_open()).cloned().collect()
-        })
+        self.read(|s| s.fetch(&s.messages, owned_by(&s.index.open_of_campaign, campaign_id, &s.visits)))
     }
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>> {
-        self.read(|s| s.by_provider_id.get(provider_message_id).and_then(|id| s.messages.get(id)).cloned())
+        self.read(|s| s.fetch(&s.messages, s.index.by_provider_id.get(provider_message_id)).pop())
     }
 
     async fn set_opt_out(
@@ -388,11 +396,14 @@ impl Store for MemoryStore {
         self.write(|s| Ok(((), Some(Change::Notification(s.notifications.len(), notification.clone())))))
     }
     async fn list_notifications(&self, user_id: &str) -> StoreResult<Vec<Notification>> {
-        self.read(|s| s.notifications.iter().filter(|n| n.user_id == user_id).cloned().collect())
+        self.read(|s| {
+            let positions = s.index.notifications_of_user.get(user_id).into_iter().flatten();
+            positions.filter_map(|p| s.notifications.get(*p)).map(|n| s.visits.count(n).clone()).collect()
+        })
     }
     async fn mark_notification_read(&self, user_id: &str, id: &str) -> StoreResult<bool> {
         self.write(|s| {
-            let Some(position) = s.notifications.iter().position(|n| n.user_id == user_id && n.id == id) else {
+            let Some(&position) = s.index.notification_position.get(&(user_id.to_string(), id.to_string())) else {
                 return Ok((false, None));
             };
             let mut read = s.notifications[position].clone();
@@ -659,9 +670,4 @@ impl Mailer for MailOutbox {
         mails.push(Mail { to: to.into(), subject: subject.into(), body: body.into() });
         Ok(())
     }
-}
-
-/// Whether a campaign is in the "awaiting Meta" set the sweep polls.
-fn awaits_meta(campaign: &Campaign) -> bool {
-    campaign.awaiting_meta && campaign.status == relais_domain::CampaignStatus::Pending
 }

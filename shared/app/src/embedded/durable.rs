@@ -28,6 +28,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::State;
+use super::index::Indexes;
 use crate::ports::{Notification, ReservationRecord, StoreError, StoreResult};
 
 /// The database file in a data directory.
@@ -93,28 +94,33 @@ impl State {
                 self.accounts.insert(a.id.clone(), a);
             }
             Change::User(u) => {
+                let before = self.users.get(&u.id).and_then(|b| b.account_id.as_deref());
+                Indexes::owned(&mut self.index.users_of_account, before, u.account_id.as_deref(), &u.id);
                 self.users.insert(u.id.clone(), u);
             }
             Change::Property(p) => {
+                let before = self.properties.get(&p.id).and_then(|b| b.account_id.as_deref());
+                Indexes::owned(&mut self.index.properties_of_account, before, p.account_id.as_deref(), &p.id);
                 self.properties.insert(p.id.clone(), p);
             }
             Change::Chatbot(c) => {
+                let before = self.chatbots.get(&c.id).and_then(|b| b.account_id.as_deref());
+                Indexes::owned(&mut self.index.chatbots_of_account, before, c.account_id.as_deref(), &c.id);
                 self.chatbots.insert(c.id.clone(), c);
             }
             Change::Campaign(c) => {
+                self.index.campaign(self.campaigns.get(&c.id), &c);
                 self.campaigns.insert(c.id.clone(), c);
             }
             Change::Reservation(key, record) => {
+                self.index.reservation(&key, self.reservations.get(&key), &record);
                 self.reservations.insert(key, record);
             }
             Change::Remembered(key, until) => {
                 self.remembered.insert(key, until);
             }
             Change::Message(message) => {
-                if let Some(current) = self.messages.get(&message.id).cloned() {
-                    self.unindex_message(&current);
-                }
-                self.index_message(&message);
+                self.index.message(self.messages.get(&message.id), &message);
                 self.messages.insert(message.id.clone(), message);
             }
             Change::OptOut(key, choice) => {
@@ -131,7 +137,11 @@ impl State {
             }
             Change::Notification(position, notification) => match self.notifications.get_mut(position) {
                 Some(slot) => *slot = notification,
-                None => self.notifications.push(notification),
+                None => {
+                    let position = self.notifications.len();
+                    self.index.notification(position, &notification, true);
+                    self.notifications.push(notification);
+                }
             },
         }
     }
@@ -300,15 +310,15 @@ fn import_state(txn: &WriteTransaction, state: &State) -> StoreResult<()> {
         }
         Ok(())
     }
-    all(txn, ACCOUNTS, &state.accounts)?;
-    all(txn, USERS, &state.users)?;
-    all(txn, PROPERTIES, &state.properties)?;
-    all(txn, CHATBOTS, &state.chatbots)?;
-    all(txn, CAMPAIGNS, &state.campaigns)?;
-    all(txn, RESERVATIONS, &state.reservations)?;
-    all(txn, REMEMBERED, &state.remembered)?;
-    all(txn, MESSAGES, &state.messages)?;
-    all(txn, WATERMARKS, &state.watermarks)?;
+    all(txn, ACCOUNTS, state.accounts.rows())?;
+    all(txn, USERS, state.users.rows())?;
+    all(txn, PROPERTIES, state.properties.rows())?;
+    all(txn, CHATBOTS, state.chatbots.rows())?;
+    all(txn, CAMPAIGNS, state.campaigns.rows())?;
+    all(txn, RESERVATIONS, state.reservations.rows())?;
+    all(txn, REMEMBERED, state.remembered.rows())?;
+    all(txn, MESSAGES, state.messages.rows())?;
+    all(txn, WATERMARKS, state.watermarks.rows())?;
     let mut opt_outs = txn.open_table(OPT_OUTS).map_err(io)?;
     for key in &state.opt_outs {
         opt_outs.insert(key.as_str(), OPTED_OUT).map_err(io)?;
@@ -355,15 +365,15 @@ fn load(txn: &ReadTransaction, path: &Path) -> StoreResult<State> {
             .collect()
     }
     let mut state = State {
-        accounts: decode(map(ACCOUNTS)?, "accounts", &corrupt)?,
-        users: decode(map(USERS)?, "users", &corrupt)?,
-        properties: decode(map(PROPERTIES)?, "properties", &corrupt)?,
-        chatbots: decode(map(CHATBOTS)?, "chatbots", &corrupt)?,
-        campaigns: decode(map(CAMPAIGNS)?, "campaigns", &corrupt)?,
-        reservations: decode(map(RESERVATIONS)?, "reservations", &corrupt)?,
-        remembered: decode(map(REMEMBERED)?, "remembered", &corrupt)?,
-        messages: decode(map(MESSAGES)?, "messages", &corrupt)?,
-        watermarks: decode(map(WATERMARKS)?, "watermarks", &corrupt)?,
+        accounts: decode(map(ACCOUNTS)?, "accounts", &corrupt)?.into(),
+        users: decode(map(USERS)?, "users", &corrupt)?.into(),
+        properties: decode(map(PROPERTIES)?, "properties", &corrupt)?.into(),
+        chatbots: decode(map(CHATBOTS)?, "chatbots", &corrupt)?.into(),
+        campaigns: decode(map(CAMPAIGNS)?, "campaigns", &corrupt)?.into(),
+        reservations: decode(map(RESERVATIONS)?, "reservations", &corrupt)?.into(),
+        remembered: decode(map(REMEMBERED)?, "remembered", &corrupt)?.into(),
+        messages: decode(map(MESSAGES)?, "messages", &corrupt)?.into(),
+        watermarks: decode(map(WATERMARKS)?, "watermarks", &corrupt)?.into(),
         ..State::default()
     };
     for (key, value) in map(OPT_OUTS)? {
@@ -433,7 +443,7 @@ mod tests {
     /// Everything observable, the derived indexes included.
     fn snapshot(store: &MemoryStore) -> (serde_json::Value, String) {
         let state = lock(&store.state);
-        (serde_json::to_value(&*state).unwrap(), format!("{:?} {:?}", state.due, state.by_provider_id))
+        (serde_json::to_value(&*state).unwrap(), format!("{:?}", state.index))
     }
 
     fn notification(id: &str, user_id: &str) -> Notification {
