@@ -89,35 +89,41 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
-        let mut stream = TcpStream::connect(self.addr()).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr(),
-            body.len()
-        );
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8_lossy(&raw).to_string();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
-        let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        (status, body)
+        http_request(self.addr(), method, path, headers, body).unwrap()
     }
 
     fn get(&self, path: &str, token: &str) -> (u16, String) {
         self.request("GET", path, &[("Authorization", format!("Bearer {token}"))], b"")
     }
+}
+
+/// One request on a fresh connection: the status and the (de-chunked) body.
+fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    let status = status.ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    Ok((status, body))
 }
 
 fn dechunk(mut body: &str) -> String {
@@ -558,5 +564,73 @@ fn the_probe_finds_no_panic_no_stored_garbage_and_private_files() {
         cases += 1;
     }
     assert!(cases > 15, "every case ran, and at least one data file was checked: {cases} cases");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Group commit keeps the promise of one commit per write: a webhook answered 200 is on disk.
+/// Eight clients send webhooks back to back; the server is killed (SIGKILL, no shutdown) in the
+/// middle; after a restart every reservation that was answered 200 is there.
+#[test]
+fn every_webhook_answered_200_survives_a_kill_mid_load() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = temp_dir("kill");
+    let data = dir.join("data");
+    let seed = dir.join("scenario.json");
+    std::fs::write(&seed, serde_json::to_vec(&scenario()).unwrap()).unwrap();
+    let mut server = Server::start(&data, Some(&seed));
+    let addr = server.addr().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let clients: Vec<_> = (0..8)
+        .map(|client| {
+            let (addr, stop, answered) = (addr.clone(), stop.clone(), answered.clone());
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let id = format!("r-k{client}-{i}");
+                    i += 1;
+                    let body = serde_json::to_vec(&json!({"event_id": format!("evt-{id}"),
+                        "occurred_at": "2026-11-01T09:00:00Z", "reservation": {
+                        "id": id, "property_id": "p-lis", "source": "direct", "status": "confirmed",
+                        "check_in": "2099-06-10", "check_out": "2099-06-13",
+                        "guest": {"first_name": "Ana", "last_name": "Silva", "phone": "+351912345678"},
+                        "adults": 2, "children": 0, "updated_at": "2026-11-01T09:00:00Z"}}))
+                    .unwrap();
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+                    let headers = signed("s3cret", &now.to_string(), &body);
+                    let Ok((status, _)) = http_request(&addr, "POST", "/webhooks/pms/canonical/p-lis", &headers, &body)
+                    else {
+                        return; // the server is gone
+                    };
+                    if status == 200 {
+                        answered.lock().unwrap().push(id);
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    while answered.lock().unwrap().len() < 40 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(answered.len() >= 40, "the load ran: {} answered", answered.len());
+
+    let server = Server::start(&data, None);
+    let editor = token(&data, "u-ed");
+    let lost: Vec<&String> = answered
+        .iter()
+        .filter(|id| server.get(&format!("/reservations/{id}/messages?property_id=p-lis"), &editor).0 != 200)
+        .collect();
+    assert!(lost.is_empty(), "{} of {} answered webhooks lost: {lost:?}", lost.len(), answered.len());
+    server.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -119,6 +119,10 @@ fn opt_out_key(channel: Channel, sender: Option<&str>, phone: &str) -> String {
 pub struct MemoryStore {
     state: Mutex<State>,
     disk: Option<durable::Disk>,
+    /// Changes applied in memory and not yet on disk. Locked after `state` when both are.
+    journal: Mutex<durable::Journal>,
+    /// Woken after each commit.
+    commits: tokio::sync::Notify,
 }
 
 impl MemoryStore {
@@ -132,14 +136,18 @@ impl MemoryStore {
     /// is a read-only snapshot whose writes answer [`StoreError::Unavailable`].
     pub fn open(dir: &Path) -> Result<MemoryStore, StoreError> {
         let (state, disk) = durable::Disk::open(dir, true)?;
-        Ok(MemoryStore { state: Mutex::new(state), disk: Some(disk) })
+        Ok(MemoryStore::with_disk(state, disk))
     }
 
     /// As [`MemoryStore::open`], but refused when another process has the database open for
     /// writing, instead of falling back to a read-only snapshot (`relais serve`).
     pub fn open_writable(dir: &Path) -> Result<MemoryStore, StoreError> {
         let (state, disk) = durable::Disk::open(dir, false)?;
-        Ok(MemoryStore { state: Mutex::new(state), disk: Some(disk) })
+        Ok(MemoryStore::with_disk(state, disk))
+    }
+
+    fn with_disk(state: State, disk: durable::Disk) -> MemoryStore {
+        MemoryStore { state: Mutex::new(state), disk: Some(disk), ..MemoryStore::default() }
     }
 
     /// Whether `dir` holds a persisted store (of this version or an earlier one).
@@ -182,18 +190,71 @@ impl MemoryStore {
     }
 
     /// A mutation: `decide` reads the state and answers the result and the entity to change, if
-    /// any. Under the same lock, the change is persisted (committed) and then applied in memory,
-    /// so conditional writes stay atomic and a failed commit changes nothing.
-    fn write<R>(&self, decide: impl FnOnce(&State) -> StoreResult<(R, Option<Change>)>) -> StoreResult<R> {
-        let mut state = lock(&self.state);
-        let (result, change) = decide(&state)?;
-        if let Some(change) = change {
-            if let Some(disk) = &self.disk {
-                disk.persist(&change)?;
-            }
-            state.apply(change);
-        }
+    /// any. Under the same lock, the change is applied in memory and queued for the disk; the
+    /// answer waits until it is committed. Concurrent writers share one commit (group commit,
+    /// docs/performance.md), so an answer still means the write is on disk. A decision that
+    /// changes nothing also waits for the changes it read: it may answer from them.
+    async fn write<R>(&self, decide: impl FnOnce(&State) -> StoreResult<(R, Option<Change>)>) -> StoreResult<R> {
+        let ticket = {
+            let mut state = lock(&self.state);
+            let (result, change) = decide(&state)?;
+            let Some(disk) = &self.disk else {
+                if let Some(change) = change {
+                    state.apply(change);
+                }
+                return Ok(result);
+            };
+            let mut journal = lock(&self.journal);
+            let ticket = match change {
+                Some(change) => {
+                    disk.check_writable()?;
+                    state.apply(change.clone());
+                    journal.queue(change)
+                }
+                None => journal.last_queued(),
+            };
+            drop(journal);
+            (result, ticket)
+        };
+        let (result, ticket) = ticket;
+        self.committed(ticket).await?;
         Ok(result)
+    }
+
+    /// Wait until the change `ticket` is on disk: commit the queued changes if no one else is
+    /// committing (taking everything queued meanwhile), else wait for the committer.
+    async fn committed(&self, ticket: u64) -> StoreResult<()> {
+        let Some(disk) = &self.disk else { return Ok(()) };
+        loop {
+            let mut notified = std::pin::pin!(self.commits.notified());
+            notified.as_mut().enable();
+            let batch = {
+                let mut journal = lock(&self.journal);
+                if let Some(outcome) = journal.outcome(ticket) {
+                    return outcome;
+                }
+                journal.take_batch()
+            };
+            let Some((changes, last)) = batch else {
+                notified.await;
+                continue;
+            };
+            let result = disk.persist_all(&changes);
+            if let Err(e) = &result {
+                // What did not reach the disk is forgotten, and so is every change queued
+                // after it (each was decided on top of it): those writers are answered the error.
+                let mut state = lock(&self.state);
+                let reloaded = disk.reload();
+                let mut journal = lock(&self.journal);
+                journal.failed(e);
+                if let Ok(fresh) = reloaded {
+                    *state = fresh;
+                }
+            } else {
+                lock(&self.journal).committed(last);
+            }
+            self.commits.notify_waiters();
+        }
     }
 
     fn read<R>(&self, query: impl FnOnce(&State) -> R) -> StoreResult<R> {
@@ -204,13 +265,13 @@ impl MemoryStore {
 #[async_trait]
 impl Store for MemoryStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
-        self.write(|_| Ok(((), Some(Change::Account(account.clone())))))
+        self.write(|_| Ok(((), Some(Change::Account(account.clone()))))).await
     }
     async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
         self.read(|s| s.accounts.get(id).cloned())
     }
     async fn put_user(&self, user: &User) -> StoreResult<()> {
-        self.write(|_| Ok(((), Some(Change::User(user.clone())))))
+        self.write(|_| Ok(((), Some(Change::User(user.clone()))))).await
     }
     async fn get_user(&self, id: &str) -> StoreResult<Option<User>> {
         self.read(|s| s.users.get(id).cloned())
@@ -219,7 +280,7 @@ impl Store for MemoryStore {
         self.read(|s| s.fetch(&s.users, owned_by(&s.index.users_of_account, account_id, &s.visits)))
     }
     async fn put_property(&self, property: &Property) -> StoreResult<()> {
-        self.write(|_| Ok(((), Some(Change::Property(property.clone())))))
+        self.write(|_| Ok(((), Some(Change::Property(property.clone()))))).await
     }
     async fn get_property(&self, id: &str) -> StoreResult<Option<Property>> {
         self.read(|s| s.properties.get(id).cloned())
@@ -228,7 +289,7 @@ impl Store for MemoryStore {
         self.read(|s| s.fetch(&s.properties, owned_by(&s.index.properties_of_account, account_id, &s.visits)))
     }
     async fn put_chatbot(&self, chatbot: &Chatbot) -> StoreResult<()> {
-        self.write(|_| Ok(((), Some(Change::Chatbot(chatbot.clone())))))
+        self.write(|_| Ok(((), Some(Change::Chatbot(chatbot.clone()))))).await
     }
     async fn get_chatbot(&self, id: &str) -> StoreResult<Option<Chatbot>> {
         self.read(|s| s.chatbots.get(id).cloned())
@@ -245,6 +306,7 @@ impl Store for MemoryStore {
             }
             Ok(((), Some(Change::Campaign(campaign.clone()))))
         })
+        .await
     }
     async fn get_campaign(&self, id: &str) -> StoreResult<Option<Campaign>> {
         self.read(|s| s.campaigns.get(id).cloned())
@@ -272,6 +334,7 @@ impl Store for MemoryStore {
             }
             Ok(((), Some(Change::Reservation(key, record.clone()))))
         })
+        .await
     }
     async fn reservations_in_unit(&self, property_id: &str, unit_id: &str) -> StoreResult<Vec<Reservation>> {
         self.read(|s| {
@@ -315,6 +378,7 @@ impl Store for MemoryStore {
             let fresh = s.remembered.get(key).is_none_or(|until| *until < now);
             Ok((fresh, fresh.then(|| Change::Remembered(key.to_string(), expires))))
         })
+        .await
     }
 
     async fn get_message(&self, id: &str) -> StoreResult<Option<Message>> {
@@ -327,6 +391,7 @@ impl Store for MemoryStore {
             }
             Ok((true, Some(Change::Message(message.clone()))))
         })
+        .await
     }
     async fn update_message(&self, message: &Message, expected_version: u64) -> StoreResult<()> {
         self.write(|s| {
@@ -338,6 +403,7 @@ impl Store for MemoryStore {
             }
             Ok(((), Some(Change::Message(message.clone()))))
         })
+        .await
     }
     async fn messages_of_reservation(&self, property_id: &str, reservation_id: &str) -> StoreResult<Vec<Message>> {
         self.read(|s| {
@@ -371,6 +437,7 @@ impl Store for MemoryStore {
             let choice = relais_domain::opt_out::record_of_choice(sender.is_some(), opted_out);
             Ok(((), (s.opt_record(&key) != choice).then_some(Change::OptOut(key, choice))))
         })
+        .await
     }
     async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
         self.read(|s| {
@@ -390,10 +457,11 @@ impl Store for MemoryStore {
             }
             Ok((true, Some(Change::Watermark(name.to_string(), to))))
         })
+        .await
     }
 
     async fn add_notification(&self, notification: &Notification) -> StoreResult<()> {
-        self.write(|s| Ok(((), Some(Change::Notification(s.notifications.len(), notification.clone())))))
+        self.write(|s| Ok(((), Some(Change::Notification(s.notifications.len(), notification.clone()))))).await
     }
     async fn list_notifications(&self, user_id: &str) -> StoreResult<Vec<Notification>> {
         self.read(|s| {
@@ -413,6 +481,7 @@ impl Store for MemoryStore {
             read.read = true;
             Ok((true, Some(Change::Notification(position, read))))
         })
+        .await
     }
 }
 

@@ -67,6 +67,7 @@ const CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// The one entity a mutation changes, decided under the store's lock, written to redb, then
 /// applied to the in-memory state. One short-lived value per write: not boxed.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 pub(super) enum Change {
     Account(Account),
     User(User),
@@ -147,6 +148,61 @@ impl State {
     }
 }
 
+/// Changes applied in memory and not yet on disk, numbered in the order they were applied
+/// (group commit: one committer at a time writes all of them in one transaction).
+#[derive(Default)]
+pub(super) struct Journal {
+    queued: Vec<Change>,
+    /// Number of the last change queued (0: none yet).
+    last_queued: u64,
+    /// Number of the last change on disk.
+    durable: u64,
+    committing: bool,
+    /// Transactions committed (tests).
+    pub(super) commits: u64,
+    /// Changes lost by a failed commit: first and last number, and the error.
+    lost: Vec<(u64, u64, String)>,
+}
+
+impl Journal {
+    /// Queue a change; its number is the ticket its writer waits on.
+    pub(super) fn queue(&mut self, change: Change) -> u64 {
+        self.queued.push(change);
+        self.last_queued += 1;
+        self.last_queued
+    }
+    pub(super) fn last_queued(&self) -> u64 {
+        self.last_queued
+    }
+    /// Whether change `ticket` is on disk, lost, or neither yet.
+    pub(super) fn outcome(&self, ticket: u64) -> Option<StoreResult<()>> {
+        if let Some((_, _, error)) = self.lost.iter().find(|(first, last, _)| (*first..=*last).contains(&ticket)) {
+            return Some(Err(StoreError::Unavailable(error.clone())));
+        }
+        (ticket <= self.durable).then_some(Ok(()))
+    }
+    /// Everything queued, and the number of its last change, unless someone is committing.
+    pub(super) fn take_batch(&mut self) -> Option<(Vec<Change>, u64)> {
+        if self.committing || self.queued.is_empty() {
+            return None;
+        }
+        self.committing = true;
+        Some((std::mem::take(&mut self.queued), self.last_queued))
+    }
+    pub(super) fn committed(&mut self, last: u64) {
+        self.committing = false;
+        self.commits += 1;
+        self.durable = last;
+    }
+    /// The batch being committed failed: it and everything queued since are lost.
+    pub(super) fn failed(&mut self, error: &StoreError) {
+        self.committing = false;
+        self.lost.push((self.durable + 1, self.last_queued, error.to_string()));
+        self.queued.clear();
+        self.durable = self.last_queued;
+    }
+}
+
 /// The store's database, or a read-only snapshot of one another process is writing.
 pub(super) enum Disk {
     Writable(redb::Database),
@@ -199,20 +255,37 @@ impl Disk {
         Ok((state, disk))
     }
 
-    /// Write one change in its own transaction, durable when this returns.
-    pub(super) fn persist(&self, change: &Change) -> StoreResult<()> {
-        let db = match self {
-            Disk::Writable(db) => db,
-            Disk::ReadOnly(path) => {
-                return Err(StoreError::Unavailable(format!(
-                    "{} is open for writing in another process; this store is a read-only snapshot",
-                    path.display()
-                )));
-            }
-        };
+    /// Refuse writes up front on a read-only snapshot, before anything changes in memory.
+    pub(super) fn check_writable(&self) -> StoreResult<()> {
+        match self {
+            Disk::Writable(_) => Ok(()),
+            Disk::ReadOnly(path) => Err(StoreError::Unavailable(format!(
+                "{} is open for writing in another process; this store is a read-only snapshot",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Write `changes` in one transaction (one fsync), durable when this returns.
+    pub(super) fn persist_all(&self, changes: &[Change]) -> StoreResult<()> {
+        self.check_writable()?;
+        let Disk::Writable(db) = self else { return Ok(()) };
         let txn = db.begin_write().map_err(io)?;
-        write_change(&txn, change)?;
+        for change in changes {
+            write_change(&txn, change)?;
+        }
         txn.commit().map_err(io)
+    }
+
+    /// The state as it is on disk (after a failed commit, to forget what did not reach it).
+    pub(super) fn reload(&self) -> StoreResult<State> {
+        let Disk::Writable(db) = self else {
+            return Err(StoreError::Unavailable("a read-only snapshot is never written".into()));
+        };
+        let txn = db.begin_read().map_err(io)?;
+        let mut state = load(&txn, Path::new(FILE))?;
+        state.rebuild_indexes();
+        Ok(state)
     }
 }
 
@@ -410,7 +483,7 @@ mod tests {
     use relais_domain::{Attempt, Channel, MessageState};
 
     use super::super::{MemoryStore, State, lock};
-    use super::{FILE, LEGACY_FILE};
+    use super::{Change, FILE, Journal, LEGACY_FILE};
     use crate::ports::{Notification, Store, StoreError};
     use crate::store_contract::{self, account, campaign, chatbot, message, property, record, reservation, user};
 
@@ -428,6 +501,62 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_share_commits_and_every_answered_write_is_on_disk() {
+        let dir = TempDir::new("group");
+        let store = Arc::new(MemoryStore::open(&dir.0).unwrap());
+        let due = Utc::now() + Duration::days(1);
+        let writers: Vec<_> = (0..64)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let m = message(&format!("g{i:02}"), "c1", "p1", &format!("r{i}"), due);
+                    store.create_message(&m).await.unwrap()
+                })
+            })
+            .collect();
+        for w in writers {
+            assert!(w.await.unwrap());
+        }
+        let commits = lock(&store.journal).commits;
+        assert!(commits < 64, "64 concurrent writes took {commits} commits: they share them");
+        drop(store);
+        let reopened = MemoryStore::open(&dir.0).unwrap();
+        assert_eq!(reopened.all_messages().len(), 64, "every answered write is on disk");
+    }
+
+    #[test]
+    fn a_failed_commit_loses_its_batch_and_what_was_queued_after_it_only() {
+        let change = || Change::Watermark("w".into(), Utc::now());
+        let mut journal = Journal::default();
+        let first = journal.queue(change());
+        let (batch, last) = journal.take_batch().unwrap();
+        assert_eq!((batch.len(), last), (1, first));
+        assert!(journal.take_batch().is_none(), "one committer at a time");
+        journal.committed(last);
+        assert!(matches!(journal.outcome(first), Some(Ok(()))));
+
+        let lost = journal.queue(change());
+        let (_, last) = journal.take_batch().unwrap();
+        // Queued while the failing commit runs: decided on top of the lost change.
+        let queued_after = journal.queue(change());
+        journal.failed(&StoreError::Unavailable("disk full".into()));
+        assert_ne!(last, queued_after);
+        for ticket in [lost, queued_after] {
+            assert!(
+                matches!(journal.outcome(ticket), Some(Err(StoreError::Unavailable(e))) if e.contains("disk full"))
+            );
+        }
+        let next = journal.queue(change());
+        assert!(journal.outcome(next).is_none(), "not on disk yet");
+        let (batch, last) = journal.take_batch().unwrap();
+        assert_eq!(batch.len(), 1, "the lost changes are not written later");
+        journal.committed(last);
+        assert!(matches!(journal.outcome(next), Some(Ok(()))));
+        assert!(matches!(journal.outcome(lost), Some(Err(_))), "still lost after a later commit");
+        assert!(matches!(journal.outcome(first), Some(Ok(()))));
     }
 
     #[tokio::test]
