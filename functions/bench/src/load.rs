@@ -29,26 +29,9 @@ struct Target {
 
 impl Target {
     fn body(&self, i: usize) -> Vec<u8> {
-        let month = 1 + (i % 12);
-        let day = 1 + (i / 12) % 25;
-        json!({
-            "event_id": format!("evt-{}-{i}", self.run),
-            "occurred_at": "2026-06-01T09:00:00Z",
-            "reservation": {
-                "id": format!("r-{}-{i}", self.run),
-                "property_id": self.property,
-                "source": "direct",
-                "status": "confirmed",
-                "check_in": format!("2030-{month:02}-{day:02}"),
-                "check_out": format!("2030-{month:02}-{:02}", day + 3),
-                "guest": {"first_name": "Load", "last_name": "Test", "phone": format!("+3519{:08}", i % 100_000_000),
-                          "language": "en"},
-                "adults": 2, "children": 0,
-                "updated_at": "2026-06-01T09:00:00Z"
-            }
-        })
-        .to_string()
-        .into_bytes()
+        let mut booking = crate::workload::booking(&self.run, i);
+        booking["reservation"]["property_id"] = json!(self.property);
+        booking.to_string().into_bytes()
     }
 
     fn headers(&self, body: &[u8]) -> Vec<(&'static str, String)> {
@@ -70,6 +53,12 @@ impl Target {
 struct Server {
     child: Child,
     addr: SocketAddr,
+}
+
+impl Server {
+    fn peak_rss_kib(&self) -> u64 {
+        crate::init::peak_rss_kib(self.child.id()).unwrap_or(0)
+    }
 }
 
 impl Drop for Server {
@@ -223,6 +212,37 @@ fn saturate(addr: SocketAddr, target: &Arc<Target>, seconds: f64, concurrency: u
     summary("saturation", samples, elapsed, json!({"connections": concurrency}))
 }
 
+/// Store `count` bookings before measuring, as fast as `concurrency` connections go; every one
+/// must be answered 200.
+fn prefill(addr: SocketAddr, target: &Target, count: usize, concurrency: usize) -> Result<Value, String> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..concurrency {
+            scope.spawn(|| {
+                let mut conn = Conn::new(addr);
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= count {
+                        return;
+                    }
+                    let body = target.body(i);
+                    if !matches!(conn.post(&target.path(), &target.headers(&body), &body), Ok(200)) {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let failed = failed.into_inner();
+    if failed > 0 {
+        return Err(format!("prefill: {failed} of {count} webhooks were not answered 200"));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(json!({"bookings": count, "seconds": (seconds * 100.0).round() / 100.0}))
+}
+
 fn store_bytes(data: &Path) -> u64 {
     std::fs::metadata(data.join("store.redb")).map(|m| m.len()).unwrap_or(0)
 }
@@ -230,32 +250,44 @@ fn store_bytes(data: &Path) -> u64 {
 pub fn main(args: &[String]) -> Result<(), String> {
     let args = Args::parse(args)?;
     let relais = PathBuf::from(args.get("relais").ok_or("--relais BIN is required")?);
-    let seed = PathBuf::from(args.get("seed").ok_or("--seed SCENARIO is required")?);
     let rate: f64 = args.number("rate", 50.0)?;
     let seconds: f64 = args.number("seconds", 20.0)?;
     let saturate_seconds: f64 = args.number("saturate-seconds", 10.0)?;
     let concurrency: usize = args.number("concurrency", 16)?;
+    let prefill_count: usize = args.number("prefill", 0)?;
     let work = PathBuf::from(args.get("work").unwrap_or("target/bench/load"));
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let property = args.get("property").unwrap_or("p-lis").to_string();
-    let secret = args.get("secret").unwrap_or("s3cret").to_string();
+    // Without --seed: the scaling workload's property and three campaigns.
+    let seed = match args.get("seed") {
+        Some(seed) => PathBuf::from(seed),
+        None => {
+            let seed = work.join("seed.json");
+            std::fs::write(&seed, crate::workload::scenario(0).to_string())
+                .map_err(|e| format!("{}: {e}", seed.display()))?;
+            seed
+        }
+    };
+    let property = args.get("property").unwrap_or(crate::workload::PROPERTY).to_string();
+    let secret = args.get("secret").unwrap_or(crate::workload::SECRET).to_string();
     let run = format!("{}", SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
+    let target = |tag: &str| Target { property: property.clone(), secret: secret.clone(), run: format!("{tag}{run}") };
 
     let mut phases = Vec::new();
-    {
-        let data = work.join("data-fixed");
-        let server = start_server(&relais, &seed, &data, &work.join("serve-fixed.log"))?;
-        let target = Arc::new(Target { property: property.clone(), secret: secret.clone(), run: format!("f{run}") });
-        let mut result = fixed_rate(server.addr, &target, rate, seconds, concurrency);
+    for phase in ["fixed", "saturate"] {
+        if (phase == "fixed" && seconds <= 0.0) || (phase == "saturate" && saturate_seconds <= 0.0) {
+            continue;
+        }
+        let data = work.join(format!("data-{phase}"));
+        let server = start_server(&relais, &seed, &data, &work.join(format!("serve-{phase}.log")))?;
+        let prefilled = prefill(server.addr, &target("p"), prefill_count, concurrency)?;
+        let measured = Arc::new(target(&phase[..1]));
+        let mut result = match phase {
+            "fixed" => fixed_rate(server.addr, &measured, rate, seconds, concurrency),
+            _ => saturate(server.addr, &measured, saturate_seconds, concurrency),
+        };
+        result["prefill"] = prefilled;
         result["store_bytes_after"] = json!(store_bytes(&data));
-        phases.push(result);
-    }
-    if saturate_seconds > 0.0 {
-        let data = work.join("data-saturate");
-        let server = start_server(&relais, &seed, &data, &work.join("serve-saturate.log"))?;
-        let target = Arc::new(Target { property, secret, run: format!("s{run}") });
-        let mut result = saturate(server.addr, &target, saturate_seconds, concurrency);
-        result["store_bytes_after"] = json!(store_bytes(&data));
+        result["serve_max_rss_kib"] = json!(server.peak_rss_kib());
         phases.push(result);
     }
     println!("{}", json!({"kind": "load", "phases": phases}));

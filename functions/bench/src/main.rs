@@ -6,11 +6,16 @@
 //!     start BOOTSTRAP RUNS times against a tiny local Lambda runtime API; time from process
 //!     start to its first `GET /2018-06-01/runtime/invocation/next`; peak RSS (VmHWM) then.
 //!     One JSON line.
-//! relais-bench load --relais BIN --seed SCENARIO [--rate 50] [--seconds 20] [--saturate-seconds 10]
-//!     [--concurrency 16] [--property p-lis] [--secret s3cret] [--work DIR]
+//! relais-bench load --relais BIN [--seed SCENARIO] [--prefill N] [--rate 50] [--seconds 20]
+//!     [--saturate-seconds 10] [--concurrency 16] [--property p-lis] [--secret s3cret] [--work DIR]
 //!     bounded load test of `relais serve` on loopback: signed canonical webhooks at a fixed
 //!     rate (open loop, latency measured from each request's scheduled time), then as fast as
-//!     C connections go. One JSON line.
+//!     C connections go; each phase on a fresh store holding N bookings first (without --seed,
+//!     the scaling workload's property and three campaigns). One JSON line.
+//! relais-bench scenario [--bookings N]
+//!     the scaling workload as a scenario (one property, three campaigns, N webhooks).
+//! relais-bench ingest --relais BIN [--bookings 2000,16000,100000] [--work DIR]
+//!     `relais simulate` of that scenario for each N: time per booking, peak RSS. One JSON line.
 //! relais-bench sizes DIR
 //!     size of DIR/<function>/bootstrap for each function built by cargo lambda. One JSON line.
 //! relais-bench table --criterion DIR --results DIR
@@ -21,13 +26,14 @@ mod http;
 mod init;
 mod load;
 mod table;
+mod workload;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
-        eprintln!("usage: relais-bench init-time|load|sizes|table ... (see the crate docs)");
+        eprintln!("usage: relais-bench init-time|load|scenario|ingest|sizes|table ... (see the crate docs)");
         return ExitCode::from(64);
     };
     let result = match command.as_str() {
@@ -35,6 +41,8 @@ fn main() -> ExitCode {
         "load" => load::main(rest),
         "sizes" => table::sizes_main(rest),
         "table" => table::main(rest),
+        "scenario" => workload::scenario_main(rest),
+        "ingest" => workload::ingest_main(rest),
         other => Err(format!("unknown command {other:?}")),
     };
     match result {
