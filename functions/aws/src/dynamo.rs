@@ -20,7 +20,9 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt};
-use relais_app::ports::{Clock, Notification, ReservationRecord, Store, StoreError, StoreResult};
+use relais_app::ports::{
+    Clock, DispatchKeys, DispatchReads, Notification, ReservationRecord, Store, StoreError, StoreResult,
+};
 use relais_domain::{
     Account, Campaign, CampaignStatus, Channel, Chatbot, Message, MessageState, Property, Reservation, User,
 };
@@ -30,6 +32,18 @@ use serde::de::DeserializeOwned;
 use crate::keys::{self, DuePlacement};
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Rounds of one BatchGetItem before its unprocessed keys are reported unavailable.
+const BATCH_GET_ROUNDS: usize = 4;
+
+/// The item of `items` under `key`.
+fn take_item(items: &mut Vec<Item>, key: &(String, String)) -> Option<Item> {
+    let position = items.iter().position(|item| {
+        string_attr(item, keys::PK).as_deref() == Some(key.0.as_str())
+            && string_attr(item, keys::SK).as_deref() == Some(key.1.as_str())
+    })?;
+    Some(items.swap_remove(position))
+}
 
 /// How many index queries one `due_messages` runs at once.
 const QUERY_CONCURRENCY: usize = 8;
@@ -156,6 +170,33 @@ impl DynamoStore {
             .await
             .map_err(unavailable)?;
         out.item.map(decode).transpose()
+    }
+
+    /// The items under `keys` (at most 100, distinct), strongly consistent, in one
+    /// BatchGetItem; keys DynamoDB leaves unprocessed (throttling) are asked again.
+    async fn batch_get(&self, keys: Vec<(String, String)>) -> StoreResult<Vec<Item>> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found = Vec::new();
+        let mut pending: Vec<Item> = keys.into_iter().map(key_map).collect();
+        for _ in 0..BATCH_GET_ROUNDS {
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let out =
+                self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(unavailable)?;
+            found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+        }
+        if pending.is_empty() {
+            Ok(found)
+        } else {
+            Err(StoreError::Unavailable(format!("BatchGetItem left {} keys unprocessed", pending.len())))
+        }
     }
 
     async fn put(&self, item: Item) -> StoreResult<()> {
@@ -765,6 +806,56 @@ impl Store for DynamoStore {
             })
         };
         Ok(relais_domain::opt_out::opted_out_of_sender(record(&own), record(keys::OPT_OUT_WITHOUT_SENDER)))
+    }
+
+    async fn opted_out_channels(
+        &self,
+        phone: &str,
+        senders: &[(Channel, &str)],
+    ) -> StoreResult<std::collections::BTreeSet<Channel>> {
+        let mut wanted = Vec::new();
+        for (channel, sender) in senders {
+            for key in [keys::opt_out(*channel, Some(sender), phone), keys::opt_out(*channel, None, phone)] {
+                if !wanted.contains(&key) {
+                    wanted.push(key);
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(std::collections::BTreeSet::new());
+        }
+        let mut items = self.batch_get(wanted).await?;
+        // Records from before opt-ins were kept have no flag: they opt out.
+        let mut record = |key: (String, String)| {
+            take_item(&mut items, &key).map(|item| !matches!(item.get(OPTED_OUT), Some(AttributeValue::Bool(false))))
+        };
+        let mut out = std::collections::BTreeSet::new();
+        for (channel, sender) in senders {
+            let own = record(keys::opt_out(*channel, Some(sender), phone));
+            let sender_less = record(keys::opt_out(*channel, None, phone));
+            if relais_domain::opt_out::opted_out_of_sender(own, sender_less) {
+                out.insert(*channel);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn dispatch_reads(&self, message_id: &str, wanted: &DispatchKeys) -> StoreResult<DispatchReads> {
+        let message = keys::message(message_id);
+        let campaign = keys::campaign(&wanted.campaign_id);
+        let property = keys::property(&wanted.property_id);
+        let chatbot = keys::chatbot(&wanted.chatbot_id);
+        let reservation = keys::reservation(&wanted.property_id, &wanted.reservation_id);
+        let all = vec![message.clone(), campaign.clone(), property.clone(), chatbot.clone(), reservation.clone()];
+        let mut items = self.batch_get(all).await?;
+        let mut one = |key: &(String, String)| take_item(&mut items, key);
+        Ok(DispatchReads {
+            message: one(&message).map(decode).transpose()?,
+            campaign: one(&campaign).map(decode).transpose()?,
+            property: one(&property).map(decode).transpose()?,
+            chatbot: one(&chatbot).map(decode).transpose()?,
+            reservation: one(&reservation).map(decode).transpose()?,
+        })
     }
 
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {

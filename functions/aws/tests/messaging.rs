@@ -37,7 +37,7 @@ async fn queue_bus_and_mailer_work_on_moto() {
 
     // Work queue: the job arrives as JSON; a delay beyond SQS's 15 minutes is capped, not refused.
     let queue = SqsQueue::new(sqs.clone(), &p.settings.dispatch_queue_url);
-    let job = DispatchJob { message_id: "m-1".into(), reason: DispatchReason::Due };
+    let job = DispatchJob { message_id: "m-1".into(), reason: DispatchReason::Due, keys: None };
     queue.enqueue(&job, 0).await.unwrap();
     queue.enqueue(&job, 3600).await.unwrap();
     let got = receive(&sqs, &p.settings.dispatch_queue_url).await;

@@ -53,7 +53,8 @@ pub fn scenario(bookings: usize) -> Value {
                "property_id": PROPERTY, "chatbot_id": "bot-1", "trigger": trigger, "target": target,
                "channel": {"primary": "whatsapp", "fallback": "sms"}, "messages": text(body)})
     };
-    let every_day = json!({"type": "schedule", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "hours": [10]});
+    let every_day =
+        json!({"type": "schedule", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "hours": [10]});
     let start = START;
     let events: Vec<Value> = (0..bookings)
         .map(|i| {
@@ -86,7 +87,6 @@ pub fn scenario(bookings: usize) -> Value {
         "events": events
     })
 }
-
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of a time since the epoch (no date library in this binary).
 fn rfc3339(since_epoch: Duration) -> String {

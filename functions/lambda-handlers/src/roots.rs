@@ -154,13 +154,21 @@ fn sms_sender(channels: &ChannelsConfig) -> Result<Arc<dyn ChannelSender>, InitE
     Ok(sender_or_unconfigured(Channel::Sms, client))
 }
 
+/// How long pms-webhook reuses a property it read.
+const PROPERTY_CACHE_SECONDS: i64 = 60;
+
 /// pms-webhook: PMS webhooks and CSV imports.
 pub async fn pms_webhook() -> Result<LambdaApp, InitError> {
     let base = Base::load().await?;
     let bus = base.bus()?;
     let vendors: Arc<dyn PmsVendors> =
         Arc::new(relais_pms::PmsAdapters::new(base.clock.clone()).map_err(InitError::Http)?);
-    let app = base.app(Ports { bus: Some(bus), vendors: Some(vendors), ..Ports::default() }, AppConfig::default());
+    // A warm function reads each property once a minute, not once a webhook (docs/performance.md).
+    let config = AppConfig {
+        property_cache: Some(Arc::new(relais_app::intake::PropertyCache::new(PROPERTY_CACHE_SECONDS))),
+        ..AppConfig::default()
+    };
+    let app = base.app(Ports { bus: Some(bus), vendors: Some(vendors), ..Ports::default() }, config);
     Ok(LambdaApp::new(app, CallbackSettings::default()))
 }
 
@@ -177,7 +185,7 @@ pub async fn campaigns_api() -> Result<LambdaApp, InitError> {
         ..Ports::default()
     };
     let console_config = relais_http::console::config_json(optional).map_err(InitError::Console)?;
-    let app = base.app(ports, AppConfig { public_url: channels.public_url.clone() });
+    let app = base.app(ports, AppConfig { public_url: channels.public_url.clone(), ..AppConfig::default() });
     Ok(LambdaApp { console_config, ..LambdaApp::new(app, CallbackSettings::default()) })
 }
 
@@ -203,7 +211,7 @@ pub async fn delivery_status() -> Result<LambdaApp, InitError> {
         bus: Some(base.bus()?),
         ..Ports::default()
     };
-    let app = base.app(ports, AppConfig { public_url: callbacks.public_url.clone() });
+    let app = base.app(ports, AppConfig { public_url: callbacks.public_url.clone(), ..AppConfig::default() });
     Ok(LambdaApp::new(app, callbacks))
 }
 
@@ -239,7 +247,7 @@ pub async fn dispatcher() -> Result<App, InitError> {
         sms: Some(sms_sender(&channels)?),
         ..Ports::default()
     };
-    Ok(base.app(ports, AppConfig { public_url: channels.public_url.clone() }))
+    Ok(base.app(ports, AppConfig { public_url: channels.public_url.clone(), ..AppConfig::default() }))
 }
 
 /// A port this function does not use. Reaching it is a wiring bug: it fails, never pretends.

@@ -290,7 +290,7 @@ async fn build_runtime(data: &Path) -> Result<(Arc<LocalRuntime>, CallbackSettin
         sms,
         mail: MailOutbox::new(Some(data.join("mail"))),
         vendors,
-        config: AppConfig { public_url: channels.public_url.clone() },
+        config: AppConfig { public_url: channels.public_url.clone(), ..AppConfig::default() },
         whatsapp_rejects: Vec::new(),
         sms_rejects: Vec::new(),
     });

@@ -5,6 +5,8 @@
 //! Every decision is made by the pure domain (`relais_domain::planner`); these functions only
 //! read, call it, and write back with conditional writes. The loser of a race does nothing.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use relais_domain::backoff;
 use relais_domain::conditions::ConditionContext;
@@ -17,7 +19,8 @@ use serde::Serialize;
 
 use crate::App;
 use crate::ports::{
-    DispatchJob, DispatchReason, ReservationChanged, ReservationRecord, SendOutcome, SendRequest, StoreError,
+    DispatchJob, DispatchKeys, DispatchReads, DispatchReason, ReservationChanged, ReservationRecord, SendOutcome,
+    SendRequest, StoreError,
 };
 
 /// A claim older than this with no recorded outcome means a dispatcher died mid-send.
@@ -52,10 +55,34 @@ pub async fn on_reservation_changed(app: &App, event: &ReservationChanged) -> En
     };
     let campaigns = app.store.campaigns_of_property(&property.id).await?;
     let messages = app.store.messages_of_reservation(&property.id, &record.reservation.id).await?;
+    let mut written = Vec::new();
     for campaign in campaigns.iter().filter(|c| planner::campaign_plans(c)) {
-        plan_and_apply(app, campaign, &property, &record, &messages, now).await?;
+        written.extend(plan_and_apply(app, campaign, &property, &record, &messages, now).await?);
     }
-    dispatch_due_of_reservation(app, &property.id, &record.reservation.id, now).await
+    let chatbot_of =
+        |campaign_id: &str| campaigns.iter().find(|c| c.id == campaign_id).map(|c| c.spec.chatbot_id.as_str());
+    queue_due(app, messages, written, chatbot_of, now).await
+}
+
+/// Queue the dispatch of a reservation's messages that are open and due: those read, with what
+/// planning wrote over them (no second query).
+async fn queue_due<'a>(
+    app: &App,
+    mut messages: Vec<Message>,
+    written: Vec<Message>,
+    chatbot_of: impl Fn(&str) -> Option<&'a str>,
+    now: DateTime<Utc>,
+) -> EngineResult<()> {
+    for message in written {
+        match messages.iter_mut().find(|m| m.id == message.id) {
+            Some(slot) => *slot = message,
+            None => messages.push(message),
+        }
+    }
+    for message in messages.iter().filter(|m| m.state.is_open() && m.due_at <= now) {
+        enqueue(app, message, chatbot_of(&message.campaign_id), DispatchReason::Due, 0).await?;
+    }
+    Ok(())
 }
 
 /// Plan one campaign for one reservation and store the result.
@@ -66,7 +93,7 @@ pub async fn plan_and_apply(
     record: &ReservationRecord,
     messages: &[Message],
     now: DateTime<Utc>,
-) -> EngineResult<()> {
+) -> EngineResult<Vec<Message>> {
     let mine: Vec<Message> = messages.iter().filter(|m| m.campaign_id == campaign.id).cloned().collect();
     let actions = if record.reservation.status == ReservationStatus::Canceled && !campaign.spec.targets_canceled() {
         planner::cancel_for_reservation(campaign, &mine, now)
@@ -85,40 +112,42 @@ fn view_of(record: &ReservationRecord) -> ReservationView<'_> {
     }
 }
 
-async fn apply(app: &App, actions: Vec<PlanAction>) -> EngineResult<()> {
+/// Store the planner's actions; answers the messages written (a message another evaluator
+/// wrote first is left out: that evaluator queues its dispatch).
+async fn apply(app: &App, actions: Vec<PlanAction>) -> EngineResult<Vec<Message>> {
+    let mut written = Vec::new();
     for action in actions {
         match action {
             PlanAction::Create(message) => {
                 // Deterministic ids: a concurrent evaluator creating the same message loses here.
-                app.store.create_message(&message).await?;
+                if app.store.create_message(&message).await? {
+                    written.push(message);
+                }
             }
             PlanAction::Update { mut message, expected_version } => {
                 message.version = expected_version + 1;
                 match app.store.update_message(&message, expected_version).await {
-                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Ok(()) => written.push(message),
+                    Err(StoreError::Conflict(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
             }
         }
     }
-    Ok(())
+    Ok(written)
 }
 
-async fn dispatch_due_of_reservation(
+/// Queue `message`'s dispatch; with its campaign's chatbot, the job names everything the
+/// dispatch reads, so that it reads them at once.
+async fn enqueue(
     app: &App,
-    property_id: &str,
-    reservation_id: &str,
-    now: DateTime<Utc>,
+    message: &Message,
+    chatbot_id: Option<&str>,
+    reason: DispatchReason,
+    delay_seconds: u32,
 ) -> EngineResult<()> {
-    let messages = app.store.messages_of_reservation(property_id, reservation_id).await?;
-    for message in messages.iter().filter(|m| m.state.is_open() && m.due_at <= now) {
-        enqueue(app, &message.id, DispatchReason::Due, 0).await?;
-    }
-    Ok(())
-}
-
-async fn enqueue(app: &App, message_id: &str, reason: DispatchReason, delay_seconds: u32) -> EngineResult<()> {
-    let job = DispatchJob { message_id: message_id.to_string(), reason };
+    let keys = chatbot_id.map(|chatbot| DispatchKeys::of(message, chatbot));
+    let job = DispatchJob { message_id: message.id.clone(), reason, keys };
     app.queue.enqueue(&job, delay_seconds).await.map_err(EngineError::Transport)
 }
 
@@ -136,8 +165,9 @@ pub async fn plan_campaign(app: &App, campaign: &Campaign) -> EngineResult<()> {
             continue;
         };
         let messages = app.store.messages_of_reservation(&property.id, &reservation.id).await?;
-        plan_and_apply(app, campaign, &property, &record, &messages, now).await?;
-        dispatch_due_of_reservation(app, &property.id, &reservation.id, now).await?;
+        let written = plan_and_apply(app, campaign, &property, &record, &messages, now).await?;
+        let chatbot_of = |campaign_id: &str| (campaign_id == campaign.id).then_some(campaign.spec.chatbot_id.as_str());
+        queue_due(app, messages, written, chatbot_of, now).await?;
     }
     Ok(())
 }
@@ -187,6 +217,8 @@ pub async fn run_sweep(app: &App) -> EngineResult<SweepReport> {
     let now = app.clock.now();
     let from = app.store.get_watermark(SWEEP_WATERMARK).await?;
     let mut report = SweepReport { from, to: Some(now), ..SweepReport::default() };
+    // Each due message's campaign names its chatbot: read once per campaign per sweep.
+    let mut chatbots: BTreeMap<String, Option<String>> = BTreeMap::new();
     for message in app.store.due_messages(now).await? {
         if message.state == MessageState::Sending {
             if resolve_interrupted(app, &message, now).await? {
@@ -194,7 +226,12 @@ pub async fn run_sweep(app: &App) -> EngineResult<SweepReport> {
             }
             continue;
         }
-        enqueue(app, &message.id, DispatchReason::Due, 0).await?;
+        if !chatbots.contains_key(&message.campaign_id) {
+            let campaign = app.store.get_campaign(&message.campaign_id).await?;
+            chatbots.insert(message.campaign_id.clone(), campaign.map(|c| c.spec.chatbot_id));
+        }
+        let chatbot = chatbots.get(&message.campaign_id).and_then(|c| c.as_deref());
+        enqueue(app, &message, chatbot, DispatchReason::Due, 0).await?;
         report.enqueued += 1;
     }
     // Only moves forward; a sweep that lost the race leaves the newer watermark alone.
@@ -252,14 +289,37 @@ async fn load(app: &App, message: &Message) -> EngineResult<Option<Loaded>> {
     let Some(campaign) = app.store.get_campaign(&message.campaign_id).await? else {
         return Ok(None);
     };
-    let Some(property) = app.store.get_property(&message.property_id).await? else {
+    let keys = DispatchKeys::of(message, &campaign.spec.chatbot_id);
+    let reads = DispatchReads {
+        message: None,
+        property: app.store.get_property(&keys.property_id).await?,
+        chatbot: app.store.get_chatbot(&keys.chatbot_id).await?,
+        reservation: app.store.get_reservation(&keys.property_id, &keys.reservation_id).await?,
+        campaign: Some(campaign),
+    };
+    complete(app, message, reads).await
+}
+
+/// The dispatch context from what was read for `message`, with the neighbour and history
+/// reads its campaign's conditions need; `None` if something is gone. A chatbot read by the
+/// job's keys that is no longer the campaign's (the campaign changed since) is read again.
+async fn complete(app: &App, message: &Message, reads: DispatchReads) -> EngineResult<Option<Loaded>> {
+    let DispatchReads { campaign, property, chatbot, reservation, .. } = reads;
+    let (Some(campaign), Some(property), Some(mut record)) = (campaign, property, reservation) else {
         return Ok(None);
     };
-    let Some(chatbot) = app.store.get_chatbot(&campaign.spec.chatbot_id).await? else {
+    let belongs = campaign.id == message.campaign_id
+        && property.id == message.property_id
+        && record.reservation.id == message.reservation_id;
+    if !belongs {
         return Ok(None);
-    };
-    let Some(mut record) = app.store.get_reservation(&message.property_id, &message.reservation_id).await? else {
-        return Ok(None);
+    }
+    let chatbot = match chatbot.filter(|c| c.id == campaign.spec.chatbot_id) {
+        Some(chatbot) => chatbot,
+        None => match app.store.get_chatbot(&campaign.spec.chatbot_id).await? {
+            Some(chatbot) => chatbot,
+            None => return Ok(None),
+        },
     };
     // Conditions read the operators' custom fields over the PMS's (this copy is never stored).
     record.reservation = record.effective_reservation();
@@ -281,13 +341,21 @@ async fn load(app: &App, message: &Message) -> EngineResult<Option<Loaded>> {
 
 /// Handle one dispatch job. `Err` means "try again later" (the queue redelivers); every
 /// outcome that is decided is recorded with a conditional write, so a redelivered job finds
-/// the message already handled and does nothing.
+/// the message already handled and does nothing. A job that names its keys reads the message
+/// and its context at once (docs/performance.md).
 pub async fn dispatch(app: &App, job: &DispatchJob) -> EngineResult<()> {
     let now = app.clock.now();
-    let Some(message) = app.store.get_message(&job.message_id).await? else {
+    let (message, reads) = match &job.keys {
+        Some(keys) => {
+            let mut reads = app.store.dispatch_reads(&job.message_id, keys).await?;
+            (reads.message.take(), Some(reads))
+        }
+        None => (app.store.get_message(&job.message_id).await?, None),
+    };
+    let Some(message) = message else {
         return Ok(());
     };
-    // A redelivered or duplicate job for a message already handled costs one read.
+    // A redelivered or duplicate job for a message already handled does nothing more.
     let nothing_to_do = match job.reason {
         DispatchReason::Due | DispatchReason::Retry => !message.state.is_open() || message.due_at > now,
         DispatchReason::Fallback => message.state != MessageState::Failed,
@@ -295,7 +363,11 @@ pub async fn dispatch(app: &App, job: &DispatchJob) -> EngineResult<()> {
     if nothing_to_do {
         return Ok(());
     }
-    let Some(loaded) = load(app, &message).await? else {
+    let loaded = match reads {
+        Some(reads) => complete(app, &message, reads).await?,
+        None => load(app, &message).await?,
+    };
+    let Some(loaded) = loaded else {
         return Ok(());
     };
     match job.reason {
@@ -310,18 +382,12 @@ pub async fn opt_outs(
     chatbot: &Chatbot,
     phone: Option<&str>,
 ) -> EngineResult<std::collections::BTreeSet<Channel>> {
-    let mut opted_out = std::collections::BTreeSet::new();
     let Some(phone) = phone.filter(|p| !p.trim().is_empty()) else {
-        return Ok(opted_out);
+        return Ok(std::collections::BTreeSet::new());
     };
-    for channel in [Channel::Whatsapp, Channel::Sms] {
-        if let Some(sender) = chatbot.sender(channel)
-            && app.store.is_opted_out(channel, sender, phone).await?
-        {
-            opted_out.insert(channel);
-        }
-    }
-    Ok(opted_out)
+    let senders: Vec<(Channel, &str)> =
+        [Channel::Whatsapp, Channel::Sms].into_iter().filter_map(|c| chatbot.sender(c).map(|s| (c, s))).collect();
+    Ok(app.store.opted_out_channels(phone, &senders).await?)
 }
 
 async fn dispatch_due(app: &App, message: Message, loaded: &Loaded, now: DateTime<Utc>) -> EngineResult<()> {
@@ -399,7 +465,7 @@ async fn send(
 ) -> EngineResult<()> {
     if !take_send_slot(app, &message, loaded, rendered.channel, now).await? {
         // The sender is at its rate: try again in a second, nothing claimed, nothing spent.
-        enqueue(app, &message.id, DispatchReason::Retry, 1).await?;
+        enqueue(app, &message, Some(&loaded.chatbot.id), DispatchReason::Retry, 1).await?;
         return Ok(());
     }
     let mut claimed = message.clone();
@@ -570,7 +636,7 @@ async fn record_outcome(
                     updated.due_at = now + Duration::seconds(i64::from(delay));
                     updated.transition(now, MessageState::Scheduled, Some(format!("{REASON_RETRYING}{code}")));
                     if write(app, &mut updated, claimed.version).await? {
-                        enqueue(app, &updated.id, DispatchReason::Retry, delay).await?;
+                        enqueue(app, &updated, Some(&loaded.chatbot.id), DispatchReason::Retry, delay).await?;
                     }
                 }
                 None => {
@@ -699,7 +765,7 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
             // nothing, but re-queues the fallback in case the first handling died before
             // queueing it (the fallback itself runs at most once).
             if attempt.status == MessageState::Failed && is_latest && message.state == MessageState::Failed {
-                enqueue(app, &message.id, DispatchReason::Fallback, 0).await?;
+                enqueue(app, &message, None, DispatchReason::Fallback, 0).await?;
                 return Ok(());
             }
             if attempt.status != MessageState::Sent {
@@ -719,7 +785,7 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
                 updated.transition(now, MessageState::Failed, Some(format!("{}_failed{code}", channel.as_str())));
             }
             if write(app, &mut updated, message.version).await? && is_latest {
-                enqueue(app, &updated.id, DispatchReason::Fallback, 0).await?;
+                enqueue(app, &updated, None, DispatchReason::Fallback, 0).await?;
             }
         }
         status if rank(status) > 0 => {

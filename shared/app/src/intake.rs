@@ -75,11 +75,63 @@ pub async fn handle_pms_webhook(app: &App, pms: &str, property_id: &str, request
     if request.body.len() > MAX_BODY_BYTES {
         return HttpReply::error(413, "payload_too_large", "the body is larger than 256 KiB", None);
     }
+    let cache = app.config.property_cache.as_deref();
+    if let Some(property) = cache.and_then(|c| c.get(property_id, now)) {
+        let reply = handle_for_property(app, pms, property, request, now).await;
+        // A cached property only ever accepts: a refusal may come from secrets changed since,
+        // so it is decided again on the stored property.
+        if reply.status != 401 {
+            return reply;
+        }
+    }
     let property = match app.store.get_property(property_id).await {
         Ok(Some(property)) => property,
         Ok(None) => return HttpReply::error(404, "not_found", "unknown property", Some("property_id")),
         Err(e) => return unavailable(&e),
     };
+    if let Some(cache) = cache {
+        cache.put(&property, now);
+    }
+    handle_for_property(app, pms, property, request, now).await
+}
+
+/// Properties the webhook intake read recently, kept for a short while (the pms-webhook
+/// function, warm, reads a property once a minute instead of once a webhook). Safe: a cached
+/// property is only trusted to accept a webhook, and a rotated secret stays valid for 24 hours.
+#[derive(Debug)]
+pub struct PropertyCache {
+    ttl: chrono::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (DateTime<Utc>, Property)>>,
+}
+
+impl PropertyCache {
+    /// Most properties a cache holds: a function serves few, and memory stays bounded.
+    const CAPACITY: usize = 1024;
+
+    pub fn new(ttl_seconds: i64) -> PropertyCache {
+        PropertyCache { ttl: chrono::Duration::seconds(ttl_seconds), entries: Default::default() }
+    }
+    fn get(&self, id: &str, now: DateTime<Utc>) -> Option<Property> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(id).filter(|(read_at, _)| now - *read_at < self.ttl && *read_at <= now).map(|(_, p)| p.clone())
+    }
+    fn put(&self, property: &Property, now: DateTime<Utc>) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= PropertyCache::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(property.id.clone(), (now, property.clone()));
+    }
+}
+
+async fn handle_for_property(
+    app: &App,
+    pms: &str,
+    property: Property,
+    request: &InboundRequest,
+    now: DateTime<Utc>,
+) -> HttpReply {
+    let property_id = property.id.as_str();
     let events: Vec<(String, Reservation)> = if pms == "canonical" {
         let secrets = valid_secrets(&property, now);
         if let Err(e) = verify_signature(

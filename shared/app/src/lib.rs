@@ -26,6 +26,8 @@ use ports::{ChannelSender, Clock, EventBus, Mailer, PmsVendors, Store, WorkQueue
 pub struct AppConfig {
     /// Public base URL (status callback URLs); `None` locally.
     pub public_url: Option<String>,
+    /// Properties the webhook intake may reuse for a while (the pms-webhook function).
+    pub property_cache: Option<Arc<intake::PropertyCache>>,
 }
 
 /// The adapters, built once per process.

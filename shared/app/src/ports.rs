@@ -166,6 +166,37 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<()>;
     /// The guest's choice for `sender`, else the sender-less opt-out, else not opted out.
     async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool>;
+    /// The channels among `senders` (each channel with the number it sends from) on which the
+    /// guest opted out, as [`Store::is_opted_out`] answers each: in one round trip where the
+    /// backend can (DynamoDB: one BatchGetItem).
+    async fn opted_out_channels(
+        &self,
+        phone: &str,
+        senders: &[(Channel, &str)],
+    ) -> StoreResult<std::collections::BTreeSet<Channel>> {
+        let mut out = std::collections::BTreeSet::new();
+        for (channel, sender) in senders {
+            if self.is_opted_out(*channel, sender, phone).await? {
+                out.insert(*channel);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- dispatch
+    /// The message of a dispatch job and what its dispatch reads, by the keys the job carries:
+    /// in one round trip where the backend can (DynamoDB: one BatchGetItem). Each entity is
+    /// read as its own get would read it (strongly consistent); the caller checks that they
+    /// still belong together.
+    async fn dispatch_reads(&self, message_id: &str, keys: &DispatchKeys) -> StoreResult<DispatchReads> {
+        Ok(DispatchReads {
+            message: self.get_message(message_id).await?,
+            campaign: self.get_campaign(&keys.campaign_id).await?,
+            property: self.get_property(&keys.property_id).await?,
+            chatbot: self.get_chatbot(&keys.chatbot_id).await?,
+            reservation: self.get_reservation(&keys.property_id, &keys.reservation_id).await?,
+        })
+    }
 
     // ---- sweep watermark
     async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>>;
@@ -203,6 +234,41 @@ pub enum DispatchReason {
 pub struct DispatchJob {
     pub message_id: String,
     pub reason: DispatchReason,
+    /// What the dispatch reads besides the message, so that it reads them all at once (jobs
+    /// queued by earlier versions have none: the message is read first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<DispatchKeys>,
+}
+
+/// The entities a message's dispatch reads, named when its job is queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchKeys {
+    pub campaign_id: String,
+    pub property_id: String,
+    pub reservation_id: String,
+    pub chatbot_id: String,
+}
+
+impl DispatchKeys {
+    /// The keys of `message`'s dispatch, its campaign sending through `chatbot_id`.
+    pub fn of(message: &Message, chatbot_id: &str) -> DispatchKeys {
+        DispatchKeys {
+            campaign_id: message.campaign_id.clone(),
+            property_id: message.property_id.clone(),
+            reservation_id: message.reservation_id.clone(),
+            chatbot_id: chatbot_id.to_string(),
+        }
+    }
+}
+
+/// What [`Store::dispatch_reads`] found.
+#[derive(Debug, Clone, Default)]
+pub struct DispatchReads {
+    pub message: Option<Message>,
+    pub campaign: Option<Campaign>,
+    pub property: Option<Property>,
+    pub chatbot: Option<Chatbot>,
+    pub reservation: Option<ReservationRecord>,
 }
 
 /// Published when a guest taps a quick-reply button naming a flow: the chatbot platform takes

@@ -240,7 +240,8 @@ async fn run_case(ops: Vec<Op>, faults_per_mille: u64, seed: u64) {
                 let messages = rt.store.all_messages();
                 if let Some(m) = messages.get(pick % messages.len().max(1)) {
                     let reason = if fallback { DispatchReason::Fallback } else { DispatchReason::Due };
-                    let job = DispatchJob { message_id: m.id.clone(), reason };
+                    // A job of an earlier version, without keys: the message is read first.
+                    let job = DispatchJob { message_id: m.id.clone(), reason, keys: None };
                     let _ = engine::dispatch(&rt.app, &job).await;
                     let _ = engine::dispatch(&rt.app, &job).await;
                 }
@@ -249,7 +250,9 @@ async fn run_case(ops: Vec<Op>, faults_per_mille: u64, seed: u64) {
                 // Two dispatchers got the same job (SQS at-least-once) and run at once.
                 let messages = rt.store.all_messages();
                 if let Some(m) = messages.get(pick % messages.len().max(1)) {
-                    let job = DispatchJob { message_id: m.id.clone(), reason: DispatchReason::Due };
+                    // With keys: the message and its context read at once.
+                    let keys = Some(relais_app::ports::DispatchKeys::of(m, "bot"));
+                    let job = DispatchJob { message_id: m.id.clone(), reason: DispatchReason::Due, keys };
                     let _ = tokio::join!(engine::dispatch(&rt.app, &job), engine::dispatch(&rt.app, &job));
                 }
             }

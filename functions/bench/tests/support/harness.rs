@@ -584,7 +584,7 @@ impl Harness {
                 let messages = self.messages().await;
                 if let Some(m) = messages.get(pick % messages.len().max(1)) {
                     let reason = if fallback { DispatchReason::Fallback } else { DispatchReason::Due };
-                    let batch = self.batch_of(&[DispatchJob { message_id: m.id.clone(), reason }]);
+                    let batch = self.batch_of(&[DispatchJob { message_id: m.id.clone(), reason, keys: None }]);
                     self.dispatch_batch(&batch).await?;
                     self.dispatch_batch(&batch).await?;
                 }
@@ -604,7 +604,11 @@ impl Harness {
                     messages.iter().filter(|m| m.state.is_open() && m.due_at <= now).cloned().collect();
                 let candidates = if due.is_empty() { messages } else { due };
                 if let Some(m) = candidates.get(pick % candidates.len().max(1)) {
-                    let batch = self.batch_of(&[DispatchJob { message_id: m.id.clone(), reason: DispatchReason::Due }]);
+                    let batch = self.batch_of(&[DispatchJob {
+                        message_id: m.id.clone(),
+                        reason: DispatchReason::Due,
+                        keys: None,
+                    }]);
                     let (a, b) = tokio::join!(self.dispatch_batch(&batch), self.dispatch_batch(&batch));
                     a?;
                     b?;
