@@ -632,7 +632,7 @@ impl Store for DynamoStore {
         &self,
         property_id: &str,
         from: NaiveDate,
-    ) -> StoreResult<Vec<Reservation>> {
+    ) -> StoreResult<Vec<ReservationRecord>> {
         let items = self
             .query(
                 Some(keys::GSI2),
@@ -641,7 +641,7 @@ impl Store for DynamoStore {
             )
             .await?;
         let records = items.into_iter().map(decode::<ReservationRecord>).collect::<StoreResult<Vec<_>>>()?;
-        Ok(sort_by_id(records.into_iter().map(|r| r.reservation).collect(), |r: &Reservation| &r.id))
+        Ok(sort_by_id(records, |r: &ReservationRecord| &r.reservation.id))
     }
 
     async fn remember(&self, key: &str, now: DateTime<Utc>, expires: DateTime<Utc>) -> StoreResult<bool> {

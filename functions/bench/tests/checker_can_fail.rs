@@ -88,7 +88,7 @@ impl Store for BrokenClaim {
     async fn reservations_of_guest(&self, p: &str, e: Option<&str>, ph: Option<&str>) -> StoreResult<Vec<Reservation>> {
         self.0.reservations_of_guest(p, e, ph).await
     }
-    async fn reservations_checking_out_from(&self, p: &str, from: NaiveDate) -> StoreResult<Vec<Reservation>> {
+    async fn reservations_checking_out_from(&self, p: &str, from: NaiveDate) -> StoreResult<Vec<ReservationRecord>> {
         self.0.reservations_checking_out_from(p, from).await
     }
     async fn remember(&self, key: &str, now: DateTime<Utc>, expires: DateTime<Utc>) -> StoreResult<bool> {

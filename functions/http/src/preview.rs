@@ -122,12 +122,12 @@ pub async fn run(app: &App, campaign: &Campaign, days: u32) -> ApiResult<Value> 
 
     let today = local_date(property.time_zone, now);
     let from = today - Duration::days(planner::CHECK_OUT_ANCHORED_VALIDITY_DAYS + 1);
-    let mut reservations = app.store.reservations_checking_out_from(&property.id, from).await?;
-    reservations.sort_by(|a, b| a.check_in.cmp(&b.check_in).then_with(|| a.id.cmp(&b.id)));
-    for reservation in reservations {
-        let Some(mut record) = app.store.get_reservation(&property.id, &reservation.id).await? else {
-            continue;
-        };
+    let mut records = app.store.reservations_checking_out_from(&property.id, from).await?;
+    records.sort_by(|a, b| {
+        let (a, b) = (&a.reservation, &b.reservation);
+        a.check_in.cmp(&b.check_in).then_with(|| a.id.cmp(&b.id))
+    });
+    for mut record in records {
         // As the dispatcher sees it: the operators' custom fields over the PMS's.
         record.reservation = record.effective_reservation();
         let view = ReservationView {
@@ -158,7 +158,7 @@ pub async fn run(app: &App, campaign: &Campaign, days: u32) -> ApiResult<Value> 
         }
         let existing: Vec<Message> = app
             .store
-            .messages_of_reservation(&property.id, &reservation.id)
+            .messages_of_reservation(&property.id, &record.reservation.id)
             .await?
             .into_iter()
             .filter(|m| m.campaign_id == campaign.id)

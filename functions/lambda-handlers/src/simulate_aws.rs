@@ -135,7 +135,7 @@ async fn all_messages(store: &dyn Store, scenario: &Scenario) -> Result<Vec<Mess
         let reservations =
             store.reservations_checking_out_from(&property.id, NaiveDate::MIN).await.map_err(transport)?;
         for r in reservations {
-            messages.extend(store.messages_of_reservation(&property.id, &r.id).await.map_err(transport)?);
+            messages.extend(store.messages_of_reservation(&property.id, &r.reservation.id).await.map_err(transport)?);
         }
     }
     Ok(messages)

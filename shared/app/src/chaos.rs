@@ -156,7 +156,7 @@ impl Store for ChaosStore {
         &self,
         property_id: &str,
         from: NaiveDate,
-    ) -> StoreResult<Vec<Reservation>> {
+    ) -> StoreResult<Vec<ReservationRecord>> {
         self.before("reservations_checking_out_from").await?;
         self.inner.reservations_checking_out_from(property_id, from).await
     }

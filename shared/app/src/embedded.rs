@@ -364,11 +364,11 @@ impl Store for MemoryStore {
         &self,
         property_id: &str,
         from: NaiveDate,
-    ) -> StoreResult<Vec<Reservation>> {
+    ) -> StoreResult<Vec<ReservationRecord>> {
         self.read(|s| {
             let keys: BTreeSet<&String> =
                 third_from(&s.index.reservations_by_check_out, property_id, from, &s.visits).collect();
-            s.reservations_at(keys)
+            s.fetch(&s.reservations, keys)
         })
     }
 

@@ -160,11 +160,8 @@ pub async fn plan_campaign(app: &App, campaign: &Campaign) -> EngineResult<()> {
     };
     let today = relais_domain::time::local_date(property.time_zone, now);
     let from = today - Duration::days(planner::CHECK_OUT_ANCHORED_VALIDITY_DAYS + 1);
-    for reservation in app.store.reservations_checking_out_from(&property.id, from).await? {
-        let Some(record) = app.store.get_reservation(&property.id, &reservation.id).await? else {
-            continue;
-        };
-        let messages = app.store.messages_of_reservation(&property.id, &reservation.id).await?;
+    for record in app.store.reservations_checking_out_from(&property.id, from).await? {
+        let messages = app.store.messages_of_reservation(&property.id, &record.reservation.id).await?;
         let written = plan_and_apply(app, campaign, &property, &record, &messages, now).await?;
         let chatbot_of = |campaign_id: &str| (campaign_id == campaign.id).then_some(campaign.spec.chatbot_id.as_str());
         queue_due(app, messages, written, chatbot_of, now).await?;

@@ -126,10 +126,15 @@ pub trait Store: Send + Sync {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> StoreResult<Vec<Reservation>>;
-    /// Reservations of the property whose check-out is on or after `from` (planning a newly
-    /// activated campaign).
-    async fn reservations_checking_out_from(&self, property_id: &str, from: NaiveDate)
-    -> StoreResult<Vec<Reservation>>;
+    /// The records of the property's reservations whose check-out is on or after `from`
+    /// (planning a newly activated campaign), in one query: no read per reservation. On
+    /// DynamoDB they come from an index, which may lag a write by a moment; what is planned
+    /// from them is checked again at send time.
+    async fn reservations_checking_out_from(
+        &self,
+        property_id: &str,
+        from: NaiveDate,
+    ) -> StoreResult<Vec<ReservationRecord>>;
 
     // ---- idempotency
     /// Remember an idempotency key until `expires`; `true` the first time (or when the earlier

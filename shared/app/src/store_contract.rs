@@ -298,7 +298,8 @@ async fn reservations(store: &dyn Store, run: &str) {
 
     let from = NaiveDate::from_ymd_opt(2026, 6, 13).unwrap();
     let out = store.reservations_checking_out_from(&p, from).await.unwrap();
-    assert_eq!(ids(&out, |r| &r.id), vec![r1.id.clone(), r2.id.clone()], "check-out on or after the date");
+    assert_eq!(ids(&out, |r| &r.reservation.id), vec![r1.id.clone(), r2.id.clone()], "check-out on or after the date");
+    assert!(out.iter().all(|r| r.version > 0 && !r.transitions.is_empty()), "whole records");
     let later = NaiveDate::from_ymd_opt(2026, 6, 21).unwrap();
     assert!(store.reservations_checking_out_from(&p, later).await.unwrap().is_empty());
 }
