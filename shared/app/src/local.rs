@@ -98,19 +98,43 @@ impl LocalRuntime {
             if events.is_empty() && jobs.is_empty() {
                 return Ok(());
             }
+            // Concurrently, as Lambda runs concurrent invocations: the writes of different
+            // reservations and messages share commits on a persisted store. A reservation's
+            // own events stay in order. On a store in memory nothing waits, so each runs to
+            // its end in turn and the output keeps its order (`relais simulate`).
+            let mut by_reservation: Vec<Vec<&ReservationChanged>> = Vec::new();
             for event in &events {
-                if let Err(e) = engine::on_reservation_changed(&self.app, event).await {
-                    // As EventBridge -> SQS would: the event comes back after a visibility timeout.
-                    tracing::warn!(error = %e, "evaluator failed; event redelivered later");
-                    self.redeliver_event(event.clone());
+                let same = |group: &&mut Vec<&ReservationChanged>| {
+                    group.first().is_some_and(|first| {
+                        first.property_id == event.property_id && first.reservation_id == event.reservation_id
+                    })
+                };
+                match by_reservation.iter_mut().find(same) {
+                    Some(group) => group.push(event),
+                    None => by_reservation.push(vec![event]),
                 }
             }
-            for job in &jobs {
-                if let Err(e) = engine::dispatch(&self.app, job).await {
-                    tracing::warn!(error = %e, "dispatch failed; job redelivered later");
-                    use crate::ports::WorkQueue;
-                    self.queue.enqueue(job, REDELIVERY_DELAY_SECONDS).await.map_err(EngineError::Transport)?;
+            futures::future::join_all(by_reservation.into_iter().map(|group| async move {
+                for event in group {
+                    if let Err(e) = engine::on_reservation_changed(&self.app, event).await {
+                        // As EventBridge -> SQS would: the event comes back after a visibility timeout.
+                        tracing::warn!(error = %e, "evaluator failed; event redelivered later");
+                        self.redeliver_event(event.clone());
+                    }
                 }
+            }))
+            .await;
+            let failed = futures::future::join_all(jobs.iter().map(|job| async move {
+                let result = engine::dispatch(&self.app, job).await;
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "dispatch failed; job redelivered later");
+                }
+                result.err().map(|_| job)
+            }))
+            .await;
+            for job in failed.into_iter().flatten() {
+                use crate::ports::WorkQueue;
+                self.queue.enqueue(job, REDELIVERY_DELAY_SECONDS).await.map_err(EngineError::Transport)?;
             }
         }
     }
