@@ -15,8 +15,10 @@
 #      local runtime API, median of RELAIS_BENCH_INIT_RUNS=20 starts) and peak RSS of each
 #      bootstrap. arm64 binaries cannot run on an x86_64 host, so there the same functions
 #      are built for the host in the same release profile and measured; the table says which;
-#   5. a bounded load test of `relais serve` (release) on loopback: signed webhooks at a fixed
-#      rate (RELAIS_BENCH_RATE=50/s for RELAIS_BENCH_SECONDS=20 s), then saturation (10 s).
+#   5. a bounded load test of `relais serve` (release) on loopback with 1,000 bookings stored:
+#      signed webhooks at a fixed rate (RELAIS_BENCH_RATE=50/s for RELAIS_BENCH_SECONDS=20 s),
+#      then saturation (10 s); saturation again with RELAIS_BENCH_PREFILL=100000 stored;
+#   6. `relais simulate` ingest per booking at RELAIS_BENCH_INGEST=2000,16000,100000 bookings.
 #
 # Results: target/bench/results/*.json, the table in target/bench/table.md.
 set -euo pipefail
@@ -31,6 +33,8 @@ INIT_RUNS="${RELAIS_BENCH_INIT_RUNS:-20}"
 RATE="${RELAIS_BENCH_RATE:-50}"
 SECONDS_FIXED="${RELAIS_BENCH_SECONDS:-20}"
 SECONDS_SATURATE="${RELAIS_BENCH_SATURATE_SECONDS:-10}"
+PREFILL_LARGE="${RELAIS_BENCH_PREFILL:-100000}"
+INGEST="${RELAIS_BENCH_INGEST:-2000,16000,100000}"
 FUNCTIONS=(pms-webhook campaigns-api sweep evaluator dispatcher delivery-status)
 PACKAGES=()
 for f in "${FUNCTIONS[@]}"; do PACKAGES+=(-p "relais-fn-$f"); done
@@ -111,10 +115,20 @@ for f in "${FUNCTIONS[@]}" lambda-hello; do
 done
 
 # ---------------------------------------------------------------- 5. relais serve under load
-step "load test of relais serve: ${RATE}/s for ${SECONDS_FIXED}s, then saturation ${SECONDS_SATURATE}s"
-"$BENCH" load --relais "$TARGET/release/relais" --seed tests/scenarios/spec-example.json \
+# The scaling workload (one property, three campaigns): 1,000 bookings stored first, a fixed
+# rate then saturation; then saturation again with 100,000 stored (docs/performance.md).
+step "load test of relais serve, 1k stored: ${RATE}/s for ${SECONDS_FIXED}s, then saturation ${SECONDS_SATURATE}s"
+"$BENCH" load --relais "$TARGET/release/relais" --prefill 1000 \
   --rate "$RATE" --seconds "$SECONDS_FIXED" --saturate-seconds "$SECONDS_SATURATE" --concurrency 16 \
   --work "$OUT/load" >"$RESULTS/load.json"
+step "load test of relais serve, ${PREFILL_LARGE} stored: saturation ${SECONDS_SATURATE}s"
+"$BENCH" load --relais "$TARGET/release/relais" --prefill "$PREFILL_LARGE" \
+  --seconds 0 --saturate-seconds "$SECONDS_SATURATE" --concurrency 16 \
+  --work "$OUT/load-large" >"$RESULTS/load-large.json"
+
+# ---------------------------------------------------------------- 6. relais simulate ingest
+step "relais simulate ingest: $INGEST bookings"
+"$BENCH" ingest --relais "$TARGET/release/relais" --bookings "$INGEST" --work "$OUT/ingest" >"$RESULTS/ingest.json"
 
 # ---------------------------------------------------------------- the table
 step "done in $(( $(date +%s) - BEGIN ))s"

@@ -170,38 +170,64 @@ pub fn main(args: &[String]) -> Result<(), String> {
             let ok = phase["ok"].as_u64().unwrap_or(0);
             let requests = phase["requests"].as_u64().unwrap_or(0);
             let store = phase["store_bytes_after"].as_f64().unwrap_or(0.0);
+            let stored = phase["prefill"]["bookings"].as_u64().unwrap_or(0);
+            let rss = phase["serve_max_rss_kib"].as_f64().unwrap_or(0.0) * 1024.0;
+            let after = format!("store {} after, serve max RSS {}", mib(store), mib(rss));
             match phase["phase"].as_str() {
                 Some("fixed_rate") => row(
                     &format!(
-                        "`relais serve`, signed webhooks at a fixed {} /s for {} s ({} connections)",
+                        "`relais serve`, {stored} bookings stored, signed webhooks at a fixed {} /s for {} s ({} connections)",
                         phase["target_rate"],
                         phase["seconds"].as_f64().unwrap_or(0.0).round(),
                         phase["connections"]
                     ),
                     format!(
-                        "{:.0}/s served, p50 {} ms, p99 {} ms, max {} ms; {ok}/{requests} answered 200 (store {} after)",
+                        "{:.0}/s served, p50 {} ms, p99 {} ms, max {} ms; {ok}/{requests} answered 200 ({after})",
                         phase["per_second"].as_f64().unwrap_or(0.0),
                         phase["p50_ms"],
                         phase["p99_ms"],
                         phase["max_ms"],
-                        mib(store)
                     ),
                     "",
                 ),
                 Some("saturation") => row(
-                    &format!("`relais serve`, signed webhooks as fast as {} connections go", phase["connections"]),
+                    &format!(
+                        "`relais serve`, {stored} bookings stored, signed webhooks as fast as {} connections go",
+                        phase["connections"]
+                    ),
                     format!(
-                        "{:.0}/s over {:.0} s, p50 {} ms, p99 {} ms; {ok}/{requests} answered 200 (store {} after)",
+                        "{:.0}/s over {:.0} s, p50 {} ms, p99 {} ms; {ok}/{requests} answered 200 ({after})",
                         phase["per_second"].as_f64().unwrap_or(0.0),
                         phase["seconds"].as_f64().unwrap_or(0.0),
                         phase["p50_ms"],
                         phase["p99_ms"],
-                        mib(store)
                     ),
-                    "",
+                    ">= 3,000/s, p99 <= 25 ms; 100k stored >= 0.8x of 1k",
                 ),
                 _ => {}
             }
+        }
+    }
+
+    // relais simulate ingest at growing sizes.
+    for ingest in of_kind("ingest") {
+        let runs: Vec<&Value> = ingest["runs"].as_array().into_iter().flatten().collect();
+        let first = runs.first().and_then(|r| r["us_per_booking"].as_f64());
+        for run in &runs {
+            let us = run["us_per_booking"].as_f64().unwrap_or(f64::NAN);
+            let ratio = first.map(|f| format!(" ({:.2}x of {})", us / f, runs[0]["bookings"])).unwrap_or_default();
+            row(
+                &format!(
+                    "`relais simulate` ingest, {} bookings, {} campaigns, {} min of virtual time",
+                    run["bookings"], ingest["campaigns"], ingest["virtual_minutes"]
+                ),
+                format!(
+                    "{us:.0} µs per booking{ratio}; {} s; max RSS {}",
+                    run["seconds"],
+                    mib(run["max_rss_kib"].as_f64().unwrap_or(0.0) * 1024.0)
+                ),
+                "100k within 1.5x of 2k",
+            );
         }
     }
 

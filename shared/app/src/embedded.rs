@@ -595,6 +595,21 @@ pub struct OutboxRecord {
     pub request: SendRequest,
 }
 
+/// The sends of an outbox in order, and their provider ids by request key (a repeated key is
+/// answered from it, without a scan of every send).
+#[derive(Default)]
+struct OutboxRecords {
+    sent: Vec<OutboxRecord>,
+    by_key: std::collections::HashMap<String, String>,
+}
+
+impl OutboxRecords {
+    fn push(&mut self, record: OutboxRecord) {
+        self.by_key.entry(record.request.key.clone()).or_insert_with(|| record.provider_message_id.clone());
+        self.sent.push(record);
+    }
+}
+
 /// A channel that records sends instead of calling a provider. Numbers in `rejects` are
 /// refused for good, as the provider would refuse a number that is not on the channel.
 /// Sends are idempotent by request key: the same key never produces a second record.
@@ -603,7 +618,7 @@ pub struct OutboxChannel {
     rejects: HashSet<String>,
     clock: std::sync::Arc<dyn Clock>,
     /// Shared by the channels of one outbox, so that records keep the global send order.
-    records: std::sync::Arc<Mutex<Vec<OutboxRecord>>>,
+    records: std::sync::Arc<Mutex<OutboxRecords>>,
     file: Option<PathBuf>,
 }
 
@@ -617,7 +632,7 @@ impl OutboxChannel {
             channel,
             rejects: rejects.into_iter().collect(),
             clock,
-            records: std::sync::Arc::new(Mutex::new(Vec::new())),
+            records: std::sync::Arc::new(Mutex::new(OutboxRecords::default())),
             file: None,
         }
     }
@@ -638,7 +653,7 @@ impl OutboxChannel {
     }
     /// Every send of this outbox (all its channels), in send order.
     pub fn records(&self) -> Vec<OutboxRecord> {
-        lock(&self.records).clone()
+        lock(&self.records).sent.clone()
     }
     /// Take back the records an earlier process appended to this outbox's file (the local
     /// runner restarting), so that send order, idempotency by key and provider message ids
@@ -653,7 +668,10 @@ impl OutboxChannel {
                 Err(e) => return Err(format!("{}: {e}", file.display())),
             };
             let earlier = text.lines().filter_map(|line| serde_json::from_str::<OutboxRecord>(line).ok());
-            lock(&self.records).extend(earlier);
+            let mut records = lock(&self.records);
+            for record in earlier {
+                records.push(record);
+            }
         }
         Ok(self)
     }
@@ -674,12 +692,12 @@ impl ChannelSender for OutboxChannel {
             };
         }
         let mut records = lock(&self.records);
-        if let Some(existing) = records.iter().find(|r| r.request.key == request.key) {
-            return SendOutcome::Accepted { provider_message_id: existing.provider_message_id.clone() };
+        if let Some(provider_message_id) = records.by_key.get(&request.key) {
+            return SendOutcome::Accepted { provider_message_id: provider_message_id.clone() };
         }
         let record = OutboxRecord {
             at: self.clock.now(),
-            provider_message_id: format!("outbox-{}-{}", self.channel.as_str(), records.len() + 1),
+            provider_message_id: format!("outbox-{}-{}", self.channel.as_str(), records.sent.len() + 1),
             request: request.clone(),
         };
         if let Some(file) = &self.file {
