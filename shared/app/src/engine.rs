@@ -55,9 +55,15 @@ pub async fn on_reservation_changed(app: &App, event: &ReservationChanged) -> En
     };
     let campaigns = app.store.campaigns_of_property(&property.id).await?;
     let messages = app.store.messages_of_reservation(&property.id, &record.reservation.id).await?;
+    // Campaigns plan messages of their own: their writes go together (one commit on the
+    // embedded store, parallel requests on DynamoDB).
+    let plans = campaigns
+        .iter()
+        .filter(|c| planner::campaign_plans(c))
+        .map(|campaign| plan_and_apply(app, campaign, &property, &record, &messages, now));
     let mut written = Vec::new();
-    for campaign in campaigns.iter().filter(|c| planner::campaign_plans(c)) {
-        written.extend(plan_and_apply(app, campaign, &property, &record, &messages, now).await?);
+    for plan in futures::future::join_all(plans).await {
+        written.extend(plan?);
     }
     let chatbot_of =
         |campaign_id: &str| campaigns.iter().find(|c| c.id == campaign_id).map(|c| c.spec.chatbot_id.as_str());
@@ -115,24 +121,26 @@ fn view_of(record: &ReservationRecord) -> ReservationView<'_> {
 /// Store the planner's actions; answers the messages written (a message another evaluator
 /// wrote first is left out: that evaluator queues its dispatch).
 async fn apply(app: &App, actions: Vec<PlanAction>) -> EngineResult<Vec<Message>> {
-    let mut written = Vec::new();
-    for action in actions {
+    // Each action writes a message of its own: the writes go together.
+    let writes = actions.into_iter().map(|action| async move {
         match action {
             PlanAction::Create(message) => {
                 // Deterministic ids: a concurrent evaluator creating the same message loses here.
-                if app.store.create_message(&message).await? {
-                    written.push(message);
-                }
+                Ok(app.store.create_message(&message).await?.then_some(message))
             }
             PlanAction::Update { mut message, expected_version } => {
                 message.version = expected_version + 1;
                 match app.store.update_message(&message, expected_version).await {
-                    Ok(()) => written.push(message),
-                    Err(StoreError::Conflict(_)) => {}
-                    Err(e) => return Err(e.into()),
+                    Ok(()) => Ok(Some(message)),
+                    Err(StoreError::Conflict(_)) => Ok(None),
+                    Err(e) => Err(EngineError::from(e)),
                 }
             }
         }
+    });
+    let mut written = Vec::new();
+    for outcome in futures::future::join_all(writes).await {
+        written.extend(outcome?);
     }
     Ok(written)
 }
