@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use chrono_tz::Tz;
-use relais_domain::intake::is_e164;
+use relais_domain::formats::{is_e164, is_https_url, is_language_tag};
 use relais_domain::language::DEFAULT_LANGUAGE;
 use relais_domain::time::LocalTime;
 use relais_domain::validate::FieldError;
@@ -179,21 +179,6 @@ impl Check {
 
 fn is_pms_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 40 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn is_https_url(s: &str) -> bool {
-    s.strip_prefix("https://").is_some_and(|rest| {
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty() && !s.contains(char::is_whitespace)
-    })
-}
-
-/// A BCP 47-ish tag: 2-3 letter primary subtag, optional subtags of 1-8 alphanumerics.
-fn is_language_tag(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let primary_ok =
-        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase()));
-    primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 fn created(location: String, body: impl serde::Serialize) -> Response {

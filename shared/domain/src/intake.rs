@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::formats::{is_e164, is_guest_language};
 use crate::ids::{is_hidden_control, pms_id_problem};
 use crate::model::Reservation;
 
@@ -169,7 +170,7 @@ pub fn check_reservation(r: &Reservation, prefix: &str) -> Result<(), PayloadErr
         return Err(PayloadError::new(field("guest.phone"), "must be an E.164 number such as +351912345678"));
     }
     if let Some(language) = &r.guest.language
-        && !is_language_tag(language)
+        && !is_guest_language(language)
     {
         return Err(PayloadError::new(field("guest.language"), "must be a BCP 47 language tag such as pt-BR"));
     }
@@ -212,21 +213,6 @@ fn text_problem(text: &str, max: usize) -> Option<&'static str> {
 /// `key` as it can be named in an error: control characters escaped, at most 64 characters.
 fn printable(key: &str) -> String {
     key.chars().take(64).flat_map(char::escape_default).collect()
-}
-
-/// `+` then 8 to 15 digits, the first not zero.
-pub fn is_e164(phone: &str) -> bool {
-    let Some(digits) = phone.strip_prefix('+') else {
-        return false;
-    };
-    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
-}
-
-fn is_language_tag(tag: &str) -> bool {
-    let mut parts = tag.split(['-', '_']);
-    let primary_ok =
-        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod catalogue;
 pub mod conditions;
 pub mod document;
+pub mod formats;
 pub mod ids;
 pub mod intake;
 pub mod language;

@@ -4,9 +4,9 @@
 
 use serde_json::{Map, Value};
 
-use super::campaign::is_language_tag;
 use super::json::{Checker, index_path, key_path};
 use super::{FieldError, codes};
+use crate::formats::is_language_tag;
 use crate::model::{ButtonLink, Campaign, CampaignStatus, Chatbot, Faq, Flow, WhatsAppContent};
 
 /// Ids are short: a button payload Relais sets with Meta carries them back.

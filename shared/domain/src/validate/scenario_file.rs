@@ -8,10 +8,10 @@ use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::campaign::{is_e164, is_language_tag};
 use super::chatbot::{parse_faqs, parse_flows};
 use super::json::{Checker, index_path, key_path};
 use super::{FieldError, ValidationContext, campaign, codes, parse_custom_fields};
+use crate::formats::{is_e164, is_language_tag};
 use crate::model::{Account, CampaignSpec, Channel, Chatbot, Property, QuietHours, Role, User};
 use crate::scenario::{
     CampaignAction, CampaignActionEvent, CustomFieldsEvent, EventKind, GuestReplyEvent, GuestTapEvent, Outage,
