@@ -27,7 +27,7 @@ pub mod whatsapp_webhook;
 pub use config::{ChannelsConfig, ConfigError, TwilioConfig, WhatsAppConfig, from_env};
 pub use errors::{ErrorClass, ParseError, UNANSWERED_SEND_RETRY_SECONDS};
 pub use ratelimit::{RateLimit, RateLimiter, TokenBucket};
-pub use status::{should_apply, state_rank, twilio_state, whatsapp_state};
+pub use status::{should_apply, twilio_state, whatsapp_state};
 pub use twilio::{
     OptAction, SEND_KEY_PARAMETER, TwilioClient, TwilioInbound, TwilioMessageStatus, TwilioStatus,
     classify_twilio_error, opt_keyword, parse_form, parse_inbound, parse_status_callback, status_callback_with_key,

@@ -2,7 +2,7 @@
 //! from going backwards when statuses arrive late, twice or out of order (Meta retries webhooks
 //! for days; Twilio callbacks race each other).
 //!
-//! Ordering rule ([`should_apply`]):
+//! Ordering rule (`relais_domain::delivery::should_apply`, re-exported here):
 //! - the delivery ladder only climbs: `sent` < `delivered` < `read`; a status equal to or below
 //!   the current one changes nothing (so a repeated status is a no-op);
 //! - `failed` applies only while the message is not yet known to have reached the phone
@@ -15,42 +15,7 @@
 use crate::twilio::TwilioMessageStatus;
 use crate::whatsapp_webhook::WhatsAppStatus;
 use relais_domain::MessageState;
-
-/// Position on the delivery ladder: 0 before the provider accepted the message (`scheduled`,
-/// `pending`, `sending`), 1 `sent`, 2 `delivered`, 3 `read`, 4 the terminal states (`failed`,
-/// `skipped`, `expired`, `canceled`). Use [`should_apply`] to decide an update: rank alone
-/// does not encode that `failed` never overrides `delivered` / `read`.
-pub fn state_rank(state: MessageState) -> u8 {
-    match state {
-        MessageState::Scheduled | MessageState::Pending | MessageState::Sending => 0,
-        MessageState::Sent => 1,
-        MessageState::Delivered => 2,
-        MessageState::Read => 3,
-        MessageState::Failed | MessageState::Skipped | MessageState::Expired | MessageState::Canceled => 4,
-    }
-}
-
-fn is_terminal(state: MessageState) -> bool {
-    matches!(state, MessageState::Failed | MessageState::Skipped | MessageState::Expired | MessageState::Canceled)
-}
-
-/// Whether a provider status `incoming` may replace the message's `current` state.
-pub fn should_apply(current: MessageState, incoming: MessageState) -> bool {
-    if is_terminal(current) {
-        return false;
-    }
-    match incoming {
-        MessageState::Failed => state_rank(current) <= 1,
-        MessageState::Sent | MessageState::Delivered | MessageState::Read => state_rank(incoming) > state_rank(current),
-        // Not provider statuses.
-        MessageState::Scheduled
-        | MessageState::Pending
-        | MessageState::Sending
-        | MessageState::Skipped
-        | MessageState::Expired
-        | MessageState::Canceled => false,
-    }
-}
+pub use relais_domain::delivery::should_apply;
 
 /// The state a WhatsApp status webhook reports (`None`: not a delivery state we track).
 pub fn whatsapp_state(status: &WhatsAppStatus) -> Option<MessageState> {
@@ -89,44 +54,10 @@ mod tests {
     use MessageState::*;
 
     #[test]
-    fn ladder_only_climbs() {
-        assert!(should_apply(Sending, Sent));
-        assert!(should_apply(Sent, Delivered));
-        assert!(should_apply(Sent, Read), "read may arrive before delivered");
-        assert!(should_apply(Delivered, Read));
-        assert!(!should_apply(Delivered, Sent), "late sent is ignored");
-        assert!(!should_apply(Read, Delivered));
-        assert!(!should_apply(Delivered, Delivered), "repeat is a no-op");
-        assert!(!should_apply(Sent, Sent));
-    }
-
-    #[test]
-    fn failed_rules() {
-        assert!(should_apply(Sent, Failed));
-        assert!(should_apply(Sending, Failed));
-        assert!(!should_apply(Delivered, Failed));
-        assert!(!should_apply(Read, Failed));
-        assert!(!should_apply(Failed, Failed), "a repeated failed does not fall back twice");
-        assert!(!should_apply(Failed, Delivered));
-        assert!(!should_apply(Failed, Read));
-    }
-
-    #[test]
-    fn terminal_states_do_not_move() {
-        for t in [Skipped, Expired, Canceled] {
-            for s in [Sent, Delivered, Read, Failed] {
-                assert!(!should_apply(t, s));
-            }
-        }
-        assert!(!should_apply(Sent, Canceled));
-    }
-
-    #[test]
     fn provider_maps() {
         assert_eq!(twilio_state(&TwilioMessageStatus::Undelivered), Some(Failed));
         assert_eq!(twilio_state(&TwilioMessageStatus::Queued), None);
         assert_eq!(whatsapp_state(&WhatsAppStatus::Read), Some(Read));
         assert_eq!(whatsapp_state(&WhatsAppStatus::Other("deleted".into())), None);
-        assert!(state_rank(Sent) < state_rank(Delivered) && state_rank(Delivered) < state_rank(Read));
     }
 }

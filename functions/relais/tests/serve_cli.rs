@@ -158,6 +158,15 @@ fn token(data: &Path, user: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+/// A fresh directory with the seed scenario written in it: the directory, its data directory
+/// (not created yet) and the seed file.
+fn seeded_dir(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = temp_dir(name);
+    let seed = dir.join("scenario.json");
+    std::fs::write(&seed, serde_json::to_vec(&scenario()).unwrap()).unwrap();
+    (dir.clone(), dir.join("data"), seed)
+}
+
 fn scenario() -> Value {
     json!({
         "version": 1, "start": "2026-06-01T00:00:00Z", "end": "2026-06-02T00:00:00Z", "sweep_every_minutes": 5,
@@ -178,10 +187,7 @@ fn scenario() -> Value {
 
 #[test]
 fn serve_seeds_receives_a_webhook_sends_and_survives_a_restart() {
-    let dir = temp_dir("serve");
-    let data = dir.join("data");
-    let seed = dir.join("scenario.json");
-    std::fs::write(&seed, serde_json::to_vec(&scenario()).unwrap()).unwrap();
+    let (dir, data, seed) = seeded_dir("serve");
 
     let server = Server::start(&data, Some(&seed));
     let admin = token(&data, "u-admin");
@@ -483,10 +489,7 @@ fn signed(secret: &str, timestamp: &str, body: &[u8]) -> Vec<(&'static str, Stri
 /// running binary. Each refusal names its field, stores nothing, and the server keeps serving.
 #[test]
 fn the_probe_finds_no_panic_no_stored_garbage_and_private_files() {
-    let dir = temp_dir("probe");
-    let data = dir.join("data");
-    let seed = dir.join("seed.json");
-    std::fs::write(&seed, serde_json::to_vec(&scenario()).unwrap()).unwrap();
+    let (dir, data, seed) = seeded_dir("probe");
     let server = Server::start(&data, Some(&seed));
     let editor = token(&data, "u-ed");
     let path = "/webhooks/pms/canonical/p-lis";
@@ -575,10 +578,7 @@ fn every_webhook_answered_200_survives_a_kill_mid_load() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
-    let dir = temp_dir("kill");
-    let data = dir.join("data");
-    let seed = dir.join("scenario.json");
-    std::fs::write(&seed, serde_json::to_vec(&scenario()).unwrap()).unwrap();
+    let (dir, data, seed) = seeded_dir("kill");
     let mut server = Server::start(&data, Some(&seed));
     let addr = server.addr().to_string();
     let stop = Arc::new(AtomicBool::new(false));

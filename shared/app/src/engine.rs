@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use relais_domain::backoff;
 use relais_domain::conditions::ConditionContext;
 use relais_domain::planner::{self, DueContext, DueDecision, PlanAction, Rendered, ReservationView};
 use relais_domain::{
     Attempt, Campaign, Channel, Chatbot, Message, MessageCondition, MessageState, Property, Reservation,
     ReservationStatus, WhatsAppContent,
 };
+use relais_domain::{backoff, delivery};
 use serde::Serialize;
 
 use crate::App;
@@ -733,16 +733,8 @@ pub struct StatusUpdate {
     pub send_key: Option<String>,
 }
 
-fn rank(state: MessageState) -> u8 {
-    match state {
-        MessageState::Sent => 1,
-        MessageState::Delivered => 2,
-        MessageState::Read => 3,
-        _ => 0,
-    }
-}
-
-/// Apply a provider status. Statuses may arrive late, repeated or out of order: a message
+/// Apply a provider status by the rule of `relais_domain::delivery` (docs/delivery-status.md).
+/// Statuses may arrive late, repeated or out of order: a message
 /// never goes backwards (`sent` < `delivered` < `read`), a repeated status changes nothing,
 /// and `failed` of the primary channel triggers the fallback once.
 pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> {
@@ -773,7 +765,7 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
                 enqueue(app, &message, None, DispatchReason::Fallback, 0).await?;
                 return Ok(());
             }
-            if attempt.status != MessageState::Sent {
+            if !delivery::should_apply(attempt.status, MessageState::Failed) {
                 return Ok(());
             }
             let channel = attempt.channel;
@@ -793,14 +785,14 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
                 enqueue(app, &updated, None, DispatchReason::Fallback, 0).await?;
             }
         }
-        status if rank(status) > 0 => {
+        status if delivery::ladder(status) > 0 => {
             // Never backwards, and `failed` is final for that copy: a later `delivered` or
             // `read` of it (reordered webhooks) is not believable.
-            if attempt.status == MessageState::Failed || rank(status) <= rank(attempt.status) {
+            if !delivery::should_apply(attempt.status, status) {
                 return Ok(());
             }
             updated.attempts[index].status = status;
-            if is_latest && rank(status) > rank(message.state) {
+            if is_latest && delivery::ladder(status) > delivery::ladder(message.state) {
                 let reason = message.reason.clone();
                 updated.transition(now, status, reason);
             }
@@ -815,7 +807,7 @@ pub async fn apply_status(app: &App, update: &StatusUpdate) -> EngineResult<()> 
 /// waits for its retry, but the provider had accepted it. The report settles the message as
 /// sent on that channel, so the retry finds nothing to do and the guest gets it once.
 async fn settle_unanswered_send(app: &App, key: &str, update: &StatusUpdate) -> EngineResult<()> {
-    if rank(update.status) == 0 {
+    if delivery::ladder(update.status) == 0 {
         // A failed copy changes nothing: the retry will try again.
         return Ok(());
     }

@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod catalogue;
 pub mod conditions;
+pub mod delivery;
 pub mod document;
 pub mod formats;
 pub mod ids;

@@ -68,6 +68,20 @@ pub(super) fn owned_by<'a>(set: &'a Owned, owner: &str, visits: &'a Visits) -> i
         .map(|(_, id)| id)
 }
 
+/// The triples of `set` that start with `first` and whose second part is at least `from`, in
+/// order, each visit counted.
+fn triples_from<'a, S: Ord + 'a>(
+    set: &'a BTreeSet<(String, S, String)>,
+    first: &str,
+    from: S,
+    visits: &'a Visits,
+) -> impl Iterator<Item = &'a (String, S, String)> + 'a {
+    let first = first.to_string();
+    set.range((Bound::Included((first.clone(), from, String::new())), Bound::Unbounded))
+        .map(|entry| visits.count(entry))
+        .take_while(move |(f, _, _)| *f == first)
+}
+
 /// The third parts of the triples in `set` that start with `(first, second)`, in order.
 pub(super) fn third_of<'a, S: Ord + Clone + 'a>(
     set: &'a BTreeSet<(String, S, String)>,
@@ -75,26 +89,18 @@ pub(super) fn third_of<'a, S: Ord + Clone + 'a>(
     second: S,
     visits: &'a Visits,
 ) -> impl Iterator<Item = &'a String> + 'a {
-    let (first, from) = (first.to_string(), second.clone());
-    set.range((Bound::Included((first.clone(), from, String::new())), Bound::Unbounded))
-        .map(|entry| visits.count(entry))
-        .take_while(move |(f, s, _)| *f == first && *s == second)
-        .map(|(_, _, key)| key)
+    triples_from(set, first, second.clone(), visits).take_while(move |(_, s, _)| *s == second).map(|(_, _, key)| key)
 }
 
 /// The third parts of the triples in `set` that start with `first` and whose second part is at
 /// least `from`.
-pub(super) fn third_from<'a, S: Ord + Clone + 'a>(
+pub(super) fn third_from<'a, S: Ord + 'a>(
     set: &'a BTreeSet<(String, S, String)>,
     first: &str,
     from: S,
     visits: &'a Visits,
 ) -> impl Iterator<Item = &'a String> + 'a {
-    let first = first.to_string();
-    set.range((Bound::Included((first.clone(), from, String::new())), Bound::Unbounded))
-        .map(|entry| visits.count(entry))
-        .take_while(move |(f, _, _)| *f == first)
-        .map(|(_, _, key)| key)
+    triples_from(set, first, from, visits).map(|(_, _, key)| key)
 }
 
 /// The rows of one entity by id. Every read counts its visits, so a query that scans rows it
