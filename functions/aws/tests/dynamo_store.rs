@@ -7,7 +7,8 @@ mod support;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use relais_app::embedded::{SystemClock, VirtualClock};
+use relais_app::clock::SystemClock;
+use relais_app::embedded::VirtualClock;
 use relais_app::ports::{Clock, Store};
 use relais_app::store_contract;
 use relais_aws::{DynamoStore, create_table};

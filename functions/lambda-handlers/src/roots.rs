@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use relais_app::embedded::SystemClock;
+use relais_app::clock::SystemClock;
 use relais_app::ports::{
     ChannelSender, Clock, DispatchJob, EventBus, Mailer, PmsVendors, ReservationChanged, SendOutcome, SendRequest,
     Store, TemplateOutcome, TemplateRequest, WorkQueue,

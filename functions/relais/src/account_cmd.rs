@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use relais_app::embedded::SystemClock;
+use relais_app::clock::SystemClock;
 use relais_domain::{Account, User};
 use serde_json::json;
 

@@ -505,15 +505,6 @@ impl Clock for VirtualClock {
     }
 }
 
-/// The real clock (local runner, Lambdas).
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
 // ---------------------------------------------------------------- queue and bus
 
 /// In-memory work queue with delayed visibility.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 pub mod campaigns;
 pub mod chaos;
+pub mod clock;
 pub mod embedded;
 pub mod engine;
 pub mod intake;

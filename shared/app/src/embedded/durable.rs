@@ -744,7 +744,7 @@ mod tests {
         assert_eq!(mode(&dir), 0o700, "data directory");
         assert_eq!(mode(&dir.join(FILE)), 0o600, "store.redb");
 
-        let clock: std::sync::Arc<dyn crate::ports::Clock> = std::sync::Arc::new(crate::embedded::SystemClock);
+        let clock: std::sync::Arc<dyn crate::ports::Clock> = std::sync::Arc::new(crate::clock::SystemClock);
         let outbox = OutboxChannel::new(Channel::Sms, Vec::new(), clock).with_file(dir.join("outbox.jsonl"));
         let request: SendRequest = serde_json::from_value(serde_json::json!({
             "key": "k1", "channel": "sms", "to": "+351911111111", "from": "+15550001111", "language": "en", "body": "hi"
@@ -764,7 +764,7 @@ mod tests {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap();
         }
         let store = MemoryStore::open(&dir).unwrap();
-        OutboxChannel::new(Channel::Sms, Vec::new(), std::sync::Arc::new(crate::embedded::SystemClock))
+        OutboxChannel::new(Channel::Sms, Vec::new(), std::sync::Arc::new(crate::clock::SystemClock))
             .with_file(dir.join("outbox.jsonl"))
             .resume_from_file()
             .unwrap();
