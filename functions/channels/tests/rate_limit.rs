@@ -2,6 +2,9 @@
 //! the per-sender rate holds. Dispatchers that are refused locally re-queue (here: wait the
 //! returned delay, as the queue's delay would) instead of the sender sleeping.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,8 @@
 //! SMS segment counts as the dispatcher, the editor preview and the Twilio rate limiter see them.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use relais_domain::sms::{Encoding, segments};
 
 #[test]

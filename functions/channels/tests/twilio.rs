@@ -1,5 +1,8 @@
 //! The Twilio client against a local fake of the Messages API, and Twilio callbacks.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use base64::Engine;

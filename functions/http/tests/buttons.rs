@@ -2,6 +2,9 @@
 //! the wizard's pickers in `GET /campaign-options`, 422 naming the button, 409 for a chatbot
 //! change that would orphan a button of a campaign that is not archived.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use axum::http::StatusCode;

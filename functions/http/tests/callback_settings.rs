@@ -1,6 +1,9 @@
 //! SPEC 5.1 callback settings: each one applies on its own, whatever else is set, and unsigned
 //! callbacks are taken only on the local runner from a provider with no setting at all.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::BTreeMap;

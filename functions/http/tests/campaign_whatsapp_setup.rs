@@ -4,6 +4,9 @@
 //! verdict: the approval is refused with the missing setting named, and the campaign stays
 //! `pending` for an approver once the setting is there.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::Arc;

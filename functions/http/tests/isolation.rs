@@ -1,6 +1,9 @@
 //! Nothing crosses accounts: for every route that takes an id, another account's id answers
 //! 404 and no data; lists show only the caller's account.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use axum::http::{Method, StatusCode};

@@ -1,4 +1,7 @@
 //! The router behind lambda_http: identity from the API Gateway JWT authorizer's claims.
+
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(feature = "lambda")]
 
 mod common;

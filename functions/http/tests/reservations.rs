@@ -1,6 +1,9 @@
 //! `PATCH /reservations/{id}/custom-fields`: operator yes/no fields, kept apart from the PMS's,
 //! on the timeline, re-checking pending messages at once.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use axum::http::{Method, StatusCode};

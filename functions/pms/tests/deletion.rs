@@ -2,6 +2,9 @@
 //! cancels the reservation Relais stored, through the real intake route: its scheduled
 //! messages end `canceled` and are never sent.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::Arc;

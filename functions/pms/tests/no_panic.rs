@@ -1,4 +1,7 @@
 //! Arbitrary bytes and arbitrary JSON never panic the adapters or the CSV importer.
+
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod support;
 
 use proptest::prelude::*;

@@ -3,6 +3,9 @@
 //! black-box probe of docs/hardening.md. The debug binary by default; `RELAIS_PROBE_BIN` names
 //! another (`infra/probe.sh` runs this suite on the release binary).
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,8 @@
 //! `relais validate FILE`, run as a user would: exit codes 0 / 1 / 2 and the JSON lines.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

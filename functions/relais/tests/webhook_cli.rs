@@ -4,6 +4,9 @@
 //! refused (exit 1), an unreachable server exits 2, and `sign` prints headers the server's own
 //! verification accepts.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

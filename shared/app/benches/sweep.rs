@@ -2,6 +2,9 @@
 //! sweep over 100k reservations must cost about what it costs over 10k (it reads a due index,
 //! never all reservations).
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};

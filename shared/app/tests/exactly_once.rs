@@ -5,6 +5,9 @@
 //!
 //! `RELAIS_CHAOS_CASES` sets the number of generated schedules (default 64).
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 

@@ -8,6 +8,9 @@
 //!
 //! `RELAIS_INTAKE_CASES` sets the number of generated cases (default 256 and 64).
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

@@ -1,5 +1,8 @@
 //! Notifications and e-mails are written in each recipient's language (English and French).
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};

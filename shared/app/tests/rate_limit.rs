@@ -2,6 +2,9 @@
 //! work at once, a sender never sends more than its rate in any second; nothing is lost, the
 //! rest goes in the following seconds, and no retry is spent on it.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::collections::BTreeMap;

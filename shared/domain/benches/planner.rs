@@ -3,6 +3,9 @@
 //! re-evaluates after a change that moves nothing (the common case on webhook traffic);
 //! `decide_due` is the send-time decision (conditions, language, rendering).
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};

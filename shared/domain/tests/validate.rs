@@ -2,6 +2,9 @@
 //! way, asserting the field path and code), several errors at once, unknown fields, round trips
 //! of every Appendix A shape, and no panic on any input.
 
+// Tests may unwrap, expect and panic: a failing check is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 use relais_domain::model::{
     CallToActionButton, CampaignSpec, ChannelChoice, Chatbot, MessageCondition, Period, Property, ReservationCondition,
