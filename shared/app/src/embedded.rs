@@ -113,8 +113,9 @@ fn opt_out_key(channel: Channel, sender: Option<&str>, phone: &str) -> String {
 }
 
 /// The embedded store. With a data directory, every write is persisted to `dir/store.redb`
-/// (the changed entity only, one committed redb transaction) before it is acknowledged, so a
-/// restart loses nothing; reads are served from memory.
+/// (the changed entity only; concurrent writes share one committed redb transaction) before it
+/// is acknowledged, so a restart loses nothing; reads are served from memory, each query from
+/// an index of its own (docs/performance.md).
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
