@@ -23,9 +23,7 @@ use futures::{StreamExt, TryStreamExt};
 use relais_app::ports::{
     Clock, DispatchKeys, DispatchReads, Notification, ReservationRecord, Store, StoreError, StoreResult,
 };
-use relais_domain::{
-    Account, Campaign, CampaignStatus, Channel, Chatbot, Message, MessageState, Property, Reservation, User,
-};
+use relais_domain::{Account, Campaign, Channel, Chatbot, Message, MessageState, Property, Reservation, User};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -548,7 +546,7 @@ impl Store for DynamoStore {
             format!("CAMP#{}", campaign.id),
         );
         // Sparse: only while the campaign waits for Meta (every put replaces the whole item).
-        if campaign.awaiting_meta && campaign.status == CampaignStatus::Pending {
+        if campaign.awaits_meta_review() {
             it = with_index(it, keys::GSI3, keys::CAMPAIGNS_AWAITING_META.to_string(), format!("CAMP#{}", campaign.id));
         }
         self.put_versioned(it, expected_version, &format!("campaign {}", campaign.id)).await
@@ -797,15 +795,7 @@ impl Store for DynamoStore {
         Ok(())
     }
     async fn is_opted_out(&self, channel: Channel, sender: &str, phone: &str) -> StoreResult<bool> {
-        let records = self.query(None, keys::opt_out_partition(channel, phone), SortCondition::Any).await?;
-        let (_, own) = keys::opt_out(channel, Some(sender), phone);
-        let record = |sort: &str| {
-            records.iter().find(|item| string_attr(item, keys::SK).as_deref() == Some(sort)).map(|item| {
-                // Records from before opt-ins were kept have no flag: they opt out.
-                !matches!(item.get(OPTED_OUT), Some(AttributeValue::Bool(false)))
-            })
-        };
-        Ok(relais_domain::opt_out::opted_out_of_sender(record(&own), record(keys::OPT_OUT_WITHOUT_SENDER)))
+        Ok(self.opted_out_channels(phone, &[(channel, sender)]).await?.contains(&channel))
     }
 
     async fn opted_out_channels(

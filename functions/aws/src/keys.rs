@@ -118,7 +118,7 @@ pub fn idempotency(key: &str) -> (String, String) {
 }
 /// A guest's opt-out records on a channel share one partition: the sender-less one (sort key
 /// `OPTOUT`, the only kind before opt-outs were keyed by sender, so older tables keep theirs in
-/// force) and one per sending number (`SENDER#<digest>`), read together by one query.
+/// force) and one per sending number (`SENDER#<digest>`), read together by one BatchGetItem.
 pub fn opt_out(channel: Channel, sender: Option<&str>, phone: &str) -> (String, String) {
     let sort = match sender {
         None => OPT_OUT_WITHOUT_SENDER.to_string(),
@@ -126,10 +126,10 @@ pub fn opt_out(channel: Channel, sender: Option<&str>, phone: &str) -> (String, 
     };
     (opt_out_partition(channel, phone), sort)
 }
-pub fn opt_out_partition(channel: Channel, phone: &str) -> String {
+fn opt_out_partition(channel: Channel, phone: &str) -> String {
     format!("OPTOUT#{}#{}", channel.as_str(), digest(phone))
 }
-pub const OPT_OUT_WITHOUT_SENDER: &str = "OPTOUT";
+const OPT_OUT_WITHOUT_SENDER: &str = "OPTOUT";
 pub fn watermark(name: &str) -> (String, String) {
     (format!("WM#{name}"), "WATERMARK".into())
 }

@@ -85,13 +85,9 @@ impl State {
             index.message(None, m);
         }
         for (position, n) in self.notifications.iter().enumerate() {
-            index.notification(position, n, true);
+            index.notification(position, n);
         }
         self.index = index;
-    }
-    /// The entities under `keys` of `map`, each visit counted, in the order of `keys`.
-    fn fetch<'a, T: Clone + 'a>(&'a self, table: &'a Table<T>, keys: impl IntoIterator<Item = &'a String>) -> Vec<T> {
-        keys.into_iter().filter_map(|k| table.get(k)).cloned().collect()
     }
     fn reservations_at<'a>(&'a self, keys: impl IntoIterator<Item = &'a String>) -> Vec<Reservation> {
         keys.into_iter().filter_map(|k| self.reservations.get(k)).map(|r| r.reservation.clone()).collect()
@@ -196,7 +192,7 @@ impl MemoryStore {
     /// docs/performance.md), so an answer still means the write is on disk. A decision that
     /// changes nothing also waits for the changes it read: it may answer from them.
     async fn write<R>(&self, decide: impl FnOnce(&State) -> StoreResult<(R, Option<Change>)>) -> StoreResult<R> {
-        let ticket = {
+        let (result, ticket) = {
             let mut state = lock(&self.state);
             let (result, change) = decide(&state)?;
             let Some(disk) = &self.disk else {
@@ -217,7 +213,6 @@ impl MemoryStore {
             drop(journal);
             (result, ticket)
         };
-        let (result, ticket) = ticket;
         self.committed(ticket).await?;
         Ok(result)
     }
@@ -278,7 +273,7 @@ impl Store for MemoryStore {
         self.read(|s| s.users.get(id).cloned())
     }
     async fn list_users(&self, account_id: &str) -> StoreResult<Vec<User>> {
-        self.read(|s| s.fetch(&s.users, owned_by(&s.index.users_of_account, account_id, &s.visits)))
+        self.read(|s| s.users.fetch(owned_by(&s.index.users_of_account, account_id, &s.visits)))
     }
     async fn put_property(&self, property: &Property) -> StoreResult<()> {
         self.write(|_| Ok(((), Some(Change::Property(property.clone()))))).await
@@ -287,7 +282,7 @@ impl Store for MemoryStore {
         self.read(|s| s.properties.get(id).cloned())
     }
     async fn list_properties(&self, account_id: &str) -> StoreResult<Vec<Property>> {
-        self.read(|s| s.fetch(&s.properties, owned_by(&s.index.properties_of_account, account_id, &s.visits)))
+        self.read(|s| s.properties.fetch(owned_by(&s.index.properties_of_account, account_id, &s.visits)))
     }
     async fn put_chatbot(&self, chatbot: &Chatbot) -> StoreResult<()> {
         self.write(|_| Ok(((), Some(Change::Chatbot(chatbot.clone()))))).await
@@ -296,7 +291,7 @@ impl Store for MemoryStore {
         self.read(|s| s.chatbots.get(id).cloned())
     }
     async fn list_chatbots(&self, account_id: &str) -> StoreResult<Vec<Chatbot>> {
-        self.read(|s| s.fetch(&s.chatbots, owned_by(&s.index.chatbots_of_account, account_id, &s.visits)))
+        self.read(|s| s.chatbots.fetch(owned_by(&s.index.chatbots_of_account, account_id, &s.visits)))
     }
 
     async fn put_campaign(&self, campaign: &Campaign, expected_version: Option<u64>) -> StoreResult<()> {
@@ -313,13 +308,13 @@ impl Store for MemoryStore {
         self.read(|s| s.campaigns.get(id).cloned())
     }
     async fn list_campaigns(&self, account_id: &str) -> StoreResult<Vec<Campaign>> {
-        self.read(|s| s.fetch(&s.campaigns, owned_by(&s.index.campaigns_of_account, account_id, &s.visits)))
+        self.read(|s| s.campaigns.fetch(owned_by(&s.index.campaigns_of_account, account_id, &s.visits)))
     }
     async fn campaigns_of_property(&self, property_id: &str) -> StoreResult<Vec<Campaign>> {
-        self.read(|s| s.fetch(&s.campaigns, owned_by(&s.index.campaigns_of_property, property_id, &s.visits)))
+        self.read(|s| s.campaigns.fetch(owned_by(&s.index.campaigns_of_property, property_id, &s.visits)))
     }
     async fn campaigns_awaiting_meta(&self) -> StoreResult<Vec<Campaign>> {
-        self.read(|s| s.fetch(&s.campaigns, s.index.awaiting_meta.iter().map(|id| s.visits.count(id))))
+        self.read(|s| s.campaigns.fetch(s.index.awaiting_meta.iter().map(|id| s.visits.count(id))))
     }
 
     async fn get_reservation(&self, property_id: &str, id: &str) -> StoreResult<Option<ReservationRecord>> {
@@ -369,7 +364,7 @@ impl Store for MemoryStore {
         self.read(|s| {
             let keys: BTreeSet<&String> =
                 third_from(&s.index.reservations_by_check_out, property_id, from, &s.visits).collect();
-            s.fetch(&s.reservations, keys)
+            s.reservations.fetch(keys)
         })
     }
 
@@ -409,20 +404,20 @@ impl Store for MemoryStore {
     async fn messages_of_reservation(&self, property_id: &str, reservation_id: &str) -> StoreResult<Vec<Message>> {
         self.read(|s| {
             let ids = third_of(&s.index.messages_of_reservation, property_id, reservation_id.to_string(), &s.visits);
-            s.fetch(&s.messages, ids)
+            s.messages.fetch(ids)
         })
     }
     async fn due_messages(&self, until: DateTime<Utc>) -> StoreResult<Vec<Message>> {
         self.read(|s| {
             let ids = s.index.due.iter().map(|entry| s.visits.count(entry)).take_while(|(due, _)| *due <= until);
-            s.fetch(&s.messages, ids.map(|(_, id)| id))
+            s.messages.fetch(ids.map(|(_, id)| id))
         })
     }
     async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>> {
-        self.read(|s| s.fetch(&s.messages, owned_by(&s.index.open_of_campaign, campaign_id, &s.visits)))
+        self.read(|s| s.messages.fetch(owned_by(&s.index.open_of_campaign, campaign_id, &s.visits)))
     }
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>> {
-        self.read(|s| s.fetch(&s.messages, s.index.by_provider_id.get(provider_message_id)).pop())
+        self.read(|s| s.messages.fetch(s.index.by_provider_id.get(provider_message_id)).pop())
     }
 
     async fn set_opt_out(

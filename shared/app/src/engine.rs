@@ -294,14 +294,9 @@ async fn load(app: &App, message: &Message) -> EngineResult<Option<Loaded>> {
     let Some(campaign) = app.store.get_campaign(&message.campaign_id).await? else {
         return Ok(None);
     };
+    // The campaign names the chatbot; then everything at once, as a job with keys reads it.
     let keys = DispatchKeys::of(message, &campaign.spec.chatbot_id);
-    let reads = DispatchReads {
-        message: None,
-        property: app.store.get_property(&keys.property_id).await?,
-        chatbot: app.store.get_chatbot(&keys.chatbot_id).await?,
-        reservation: app.store.get_reservation(&keys.property_id, &keys.reservation_id).await?,
-        campaign: Some(campaign),
-    };
+    let reads = app.store.dispatch_reads(&message.id, &keys).await?;
     complete(app, message, reads).await
 }
 

@@ -1030,6 +1030,13 @@ pub struct Campaign {
     pub spec: CampaignSpec,
 }
 
+impl Campaign {
+    /// Approved, and waiting for Meta to approve its WhatsApp templates: the set the sweep polls.
+    pub fn awaits_meta_review(&self) -> bool {
+        self.awaiting_meta && self.status == CampaignStatus::Pending
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TemplateReviewStatus {

@@ -140,7 +140,7 @@ impl State {
                 Some(slot) => *slot = notification,
                 None => {
                     let position = self.notifications.len();
-                    self.index.notification(position, &notification, true);
+                    self.index.notification(position, &notification);
                     self.notifications.push(notification);
                 }
             },

@@ -141,6 +141,13 @@ impl<T> Table<T> {
     pub(super) fn values(&self) -> impl Iterator<Item = &T> {
         self.iter().map(|(_, row)| row)
     }
+    /// The rows under `keys`, each visit counted, in the order of `keys` (missing ones left out).
+    pub(super) fn fetch<'a>(&'a self, keys: impl IntoIterator<Item = &'a String>) -> Vec<T>
+    where
+        T: Clone,
+    {
+        keys.into_iter().filter_map(|k| self.get(k)).cloned().collect()
+    }
     pub(super) fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
@@ -155,11 +162,6 @@ impl<T> Table<T> {
 
 fn pair(owner: &str, id: &str) -> (String, String) {
     (owner.to_string(), id.to_string())
-}
-
-/// Whether a campaign is in the "awaiting Meta" set the sweep polls.
-pub(super) fn awaits_meta(campaign: &Campaign) -> bool {
-    campaign.awaiting_meta && campaign.status == relais_domain::CampaignStatus::Pending
 }
 
 impl Indexes {
@@ -186,7 +188,7 @@ impl Indexes {
             Some(&after.spec.property_id),
             id,
         );
-        if awaits_meta(after) {
+        if after.awaits_meta_review() {
             self.awaiting_meta.insert(id.clone());
         } else {
             self.awaiting_meta.remove(id);
@@ -255,12 +257,11 @@ impl Indexes {
         }
     }
 
-    /// A notification written at `position` (the end of the list for a new one).
-    pub(super) fn notification(&mut self, position: usize, notification: &Notification, is_new: bool) {
-        if is_new {
-            self.notifications_of_user.entry(notification.user_id.clone()).or_default().push(position);
-            self.notification_position.entry(pair(&notification.user_id, &notification.id)).or_insert(position);
-        }
+    /// A new notification, at `position` in the store's list (a notification marked read keeps
+    /// its user, id and position: nothing to re-index).
+    pub(super) fn notification(&mut self, position: usize, notification: &Notification) {
+        self.notifications_of_user.entry(notification.user_id.clone()).or_default().push(position);
+        self.notification_position.entry(pair(&notification.user_id, &notification.id)).or_insert(position);
     }
 }
 
