@@ -248,6 +248,13 @@ impl DynamoStore {
                         request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
                     "#pk = :pk AND #sk < :sk"
                 }
+                SortCondition::Between(low, high) => {
+                    request = request
+                        .expression_attribute_names("#sk", sk_attr)
+                        .expression_attribute_values(":lo", s(low))
+                        .expression_attribute_values(":hi", s(high));
+                    "#pk = :pk AND #sk BETWEEN :lo AND :hi"
+                }
                 SortCondition::Prefix(v) => {
                     request =
                         request.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":sk", s(v));
@@ -282,6 +289,7 @@ impl DynamoStore {
             keys::messages_of_reservation(&message.property_id, &message.reservation_id),
             due_sort.clone(),
         );
+        item = with_index(item, keys::GSI3, keys::messages_of_campaign(&message.campaign_id), due_sort.clone());
         if message.state.is_open() {
             item =
                 with_index(item, keys::GSI2, keys::open_messages_of_campaign(&message.campaign_id), due_sort.clone());
@@ -473,6 +481,8 @@ enum SortCondition {
     From(String),
     Below(String),
     Prefix(String),
+    /// `BETWEEN` two values, both included.
+    Between(String, String),
 }
 
 fn sort_by_id<T>(mut items: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
@@ -744,6 +754,24 @@ impl Store for DynamoStore {
     async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>> {
         let messages: Vec<Message> = self.query_data(keys::GSI2, keys::open_messages_of_campaign(campaign_id)).await?;
         Ok(sort_by_id(messages.into_iter().filter(|m| m.state.is_open()).collect(), |m: &Message| &m.id))
+    }
+    async fn messages_of_campaign_due(
+        &self,
+        campaign_id: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Message>> {
+        if until <= from {
+            return Ok(Vec::new());
+        }
+        // Sort keys are `instant#id`: every key of a message due before `until` sorts below the
+        // bare instant of `until`, and every key due at or after `from` above that of `from`.
+        let range = SortCondition::Between(keys::instant(from), keys::instant(until));
+        let items = self.query(Some(keys::GSI3), keys::messages_of_campaign(campaign_id), range).await?;
+        let mut messages = items.into_iter().map(decode::<Message>).collect::<StoreResult<Vec<_>>>()?;
+        messages.retain(|m| m.due_at >= from && m.due_at < until);
+        messages.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(messages)
     }
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>> {
         let out = self

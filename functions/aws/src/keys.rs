@@ -172,6 +172,10 @@ pub fn reservations_of_phone(property_id: &str, phone: &str) -> String {
 pub fn messages_of_reservation(property_id: &str, reservation_id: &str) -> String {
     format!("PROP#{property_id}#RES#{reservation_id}#MSGS")
 }
+/// `GSI3`: every message of a campaign by due time (statistics and the calendar).
+pub fn messages_of_campaign(campaign_id: &str) -> String {
+    format!("CAMP#{campaign_id}#MSGS")
+}
 pub fn open_messages_of_campaign(campaign_id: &str) -> String {
     format!("CAMP#{campaign_id}#OPEN")
 }

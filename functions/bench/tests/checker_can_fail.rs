@@ -109,6 +109,14 @@ impl Store for BrokenClaim {
     async fn open_messages_of_campaign(&self, c: &str) -> StoreResult<Vec<Message>> {
         self.0.open_messages_of_campaign(c).await
     }
+    async fn messages_of_campaign_due(
+        &self,
+        c: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Message>> {
+        self.0.messages_of_campaign_due(c, from, until).await
+    }
     async fn message_by_provider_id(&self, id: &str) -> StoreResult<Option<Message>> {
         self.0.message_by_provider_id(id).await
     }

@@ -105,7 +105,7 @@ fn simulator_logs_of_every_scenario_carry_no_personal_data() {
         let output = {
             let _guard = tracing::subscriber::set_default(subscriber);
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(relais_app::simulate::simulate(&doc))
+            rt.block_on(relais_app::simulate::simulate(&doc, &Default::default()))
         };
         let Ok(output) = output else { continue }; // invalid scenarios stop before any guest data
         scenarios += 1;

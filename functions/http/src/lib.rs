@@ -27,6 +27,7 @@ mod campaigns;
 pub mod console;
 pub mod error;
 mod imports;
+mod insight;
 pub mod openapi;
 mod options;
 pub mod outbox;
@@ -188,6 +189,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/campaigns/{id}/archive", post(campaigns::archive))
         .route("/campaigns/{id}/preview", post(preview::preview))
         .route("/campaign-options", get(options::options))
+        .route("/stats", get(insight::stats))
+        .route("/preview", post(insight::preview_set))
         .route("/notifications", get(reads::notifications))
         .route("/notifications/{id}/read", post(reads::mark_read))
         .route("/reservations/{id}/messages", get(reads::timeline))

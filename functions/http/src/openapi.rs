@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{campaigns, imports, options, outbox, preview, reads, schema, setup, webhooks};
+use crate::{campaigns, imports, insight, options, outbox, preview, reads, schema, setup, webhooks};
 
 struct BearerAuth;
 
@@ -39,7 +39,7 @@ impl Modify for BearerAuth {
     paths(
         campaigns::list, campaigns::create, campaigns::get_one, campaigns::update, campaigns::delete,
         campaigns::submit, campaigns::approve, campaigns::reject, campaigns::pause, campaigns::resume,
-        campaigns::archive, preview::preview, options::options,
+        campaigns::archive, preview::preview, options::options, insight::stats, insight::preview_set,
         reads::notifications, reads::mark_read, reads::timeline, reads::set_custom_fields,
         setup::list_properties, setup::create_property, setup::get_property, setup::update_property,
         setup::rotate_webhook_secret, setup::list_chatbots, setup::create_chatbot, setup::get_chatbot,
@@ -54,6 +54,7 @@ impl Modify for BearerAuth {
         (name = "campaigns", description = "Campaigns, their life cycle (draft -> pending -> active | rejected; active <-> paused; archived), options and preview"),
         (name = "notifications", description = "Console notifications"),
         (name = "reservations", description = "Reservation timelines"),
+        (name = "insight", description = "Delivery statistics, the calendar of upcoming sends, and previews of a campaign set"),
         (name = "set-up", description = "Properties, chatbots, users (admin)"),
         (name = "me", description = "The signed-in user's own settings (any role)"),
         (name = "intake", description = "PMS webhooks and CSV imports"),

@@ -14,12 +14,12 @@ use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use relais_app::App;
 use relais_app::campaigns as service;
-use relais_domain::conditions::{ConditionContext, failing_reservation_condition, message_condition_holds};
+use relais_domain::conditions::{ConditionContext, message_condition_holds};
 use relais_domain::planner::{self, DueContext, DueDecision, PlanAction, Rendered, ReservationView};
-use relais_domain::time::{local_date, local_to_utc};
+use relais_domain::time::local_date;
 use relais_domain::{
-    Campaign, CampaignStatus, Channel, Chatbot, Message, MessageCondition, MessageState, Occurrence, Property,
-    Reservation, ReservationStatus, Transition, Trigger,
+    Campaign, CampaignStatus, Channel, Chatbot, Message, MessageCondition, MessageState, Property, Reservation,
+    ReservationStatus, Transition, Trigger,
 };
 use serde_json::{Value, json};
 
@@ -137,7 +137,7 @@ pub async fn run(app: &App, campaign: &Campaign, days: u32) -> ApiResult<Value> 
         };
         if estimated {
             if let Some((hypothetical, message)) =
-                expected_transition(&live, &property, &record.reservation, now, until)
+                planner::expected_transition(&live, &property, &record.reservation, now, until)
             {
                 let entry = evaluate(
                     app,
@@ -234,61 +234,6 @@ fn result(
         "summary": summary,
         "notes": notes,
     })
-}
-
-/// `status_change`: the reservation as it would be once it enters the target status, and the
-/// message that transition would create, when that is expected inside the window.
-fn expected_transition(
-    campaign: &Campaign,
-    property: &Property,
-    reservation: &Reservation,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Option<(Reservation, Message)> {
-    let target = campaign.spec.target.status?;
-    let due = match (target, reservation.status) {
-        (ReservationStatus::CheckedIn, ReservationStatus::Confirmed) => local_to_utc(
-            property.time_zone,
-            reservation.check_in,
-            reservation.eta.unwrap_or(property.check_in_time).naive(),
-        ),
-        (ReservationStatus::CheckedOut, ReservationStatus::Confirmed | ReservationStatus::CheckedIn) => local_to_utc(
-            property.time_zone,
-            reservation.check_out,
-            reservation.etd.unwrap_or(property.check_out_time).naive(),
-        ),
-        _ => return None,
-    };
-    if due < now || due > until || !campaign.spec.period.contains(local_date(property.time_zone, due)) {
-        return None;
-    }
-    let mut hypothetical = reservation.clone();
-    hypothetical.status = target;
-    let occurrence = Occurrence::Transition { seq: 0 };
-    let mut message = Message {
-        id: Message::id_for(&campaign.id, &property.id, &reservation.id, &occurrence),
-        campaign_id: campaign.id.clone(),
-        reservation_id: reservation.id.clone(),
-        property_id: property.id.clone(),
-        occurrence,
-        anchor_date: None,
-        due_at: due,
-        held_from: None,
-        expires_at: planner::expiry(campaign, property, &hypothetical, due),
-        state: MessageState::Scheduled,
-        reason: None,
-        language: None,
-        channel: None,
-        attempts: Vec::new(),
-        retries: 0,
-        version: 0,
-        timeline: Vec::new(),
-    };
-    if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, &hypothetical) {
-        message.state = MessageState::Skipped;
-        message.reason = Some(format!("reservation_conditions_not_met:{}", failed.kind()));
-    }
-    Some((hypothetical, message))
 }
 
 fn rendered_doc(rendered: &Rendered) -> Value {

@@ -830,3 +830,147 @@ pub struct TwilioForm {
 pub struct CallbackResult {
     pub received: usize,
 }
+
+// ---------------------------------------------------------------- statistics and set preview
+
+/// Message counts: by current state, and what went out (docs/statistics.md).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StatsCounts {
+    pub messages: u64,
+    pub scheduled: u64,
+    pub pending: u64,
+    /// Claimed by a dispatcher, the provider's answer not yet recorded.
+    pub sending: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub read: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub expired: u64,
+    pub canceled: u64,
+    /// Messages whose fallback channel went out after the primary failed.
+    pub fallback_sent: u64,
+    /// SMS segments of the SMS a provider accepted.
+    pub sms_segments: u64,
+    /// Quick-reply taps acted on, once per button.
+    pub taps: u64,
+}
+
+/// Counts with `delivery_rate` = (delivered + read) / (sent + delivered + read + failed) and
+/// `read_rate` = read / (delivered + read), `null` when the divisor is 0.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RatedCountsDoc {
+    #[serde(flatten)]
+    pub counts: StatsCounts,
+    pub delivery_rate: Option<f64>,
+    pub read_rate: Option<f64>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DayStatsDoc {
+    #[schema(format = Date)]
+    pub date: String,
+    #[serde(flatten)]
+    pub counts: RatedCountsDoc,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CampaignStatsDoc {
+    pub campaign_id: String,
+    pub name: String,
+    pub property_id: String,
+    pub status: String,
+    pub totals: RatedCountsDoc,
+    /// Dates with at least one message, in order.
+    pub days: Vec<DayStatsDoc>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StatsResult {
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+    pub totals: RatedCountsDoc,
+    pub campaigns: Vec<CampaignStatsDoc>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SeasonPreviewInput {
+    #[schema(format = Date)]
+    pub from: String,
+    /// At most 366 days after `from`.
+    #[schema(format = Date)]
+    pub to: String,
+    /// Stored campaigns (not archived); with `drafts`, 1 to 10 in all.
+    pub campaign_ids: Option<Vec<String>>,
+    /// Campaign bodies as for `POST /campaigns`, named `draft-0`, `draft-1`, ... in the answer.
+    pub drafts: Option<Vec<CampaignInput>>,
+    /// More messages than this to one guest on one day is listed in `fatigue` (default 1).
+    #[schema(minimum = 1, maximum = 100)]
+    pub max_per_guest_per_day: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PreviewedCampaignDoc {
+    pub campaign: String,
+    pub name: String,
+    pub property_id: String,
+    pub draft: bool,
+    pub totals: StatsCounts,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PreviewMessageDoc {
+    pub campaign: String,
+    pub property_id: String,
+    pub reservation_id: String,
+    /// When it goes out (after any hold for quiet hours), or when it was due.
+    #[schema(format = DateTime)]
+    pub due_at: String,
+    /// The message state at the end of the range: `sent`, `scheduled`, `pending`, `skipped`,
+    /// `expired`, `canceled` (a stored message keeps its own).
+    pub state: String,
+    pub reason: Option<String>,
+    /// Why it was held before its fate (a message that then expired).
+    pub held_for: Option<String>,
+    pub channel: Option<Channel>,
+    pub language: Option<String>,
+    /// The rendered text, for a message that would be sent.
+    pub body: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DayCountDoc {
+    #[schema(format = Date)]
+    pub date: String,
+    pub campaign: String,
+    /// Messages that would go out.
+    pub count: u64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FatigueDoc {
+    pub property_id: String,
+    pub reservation_id: String,
+    #[schema(format = Date)]
+    pub date: String,
+    pub count: u64,
+    pub campaigns: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SeasonPreviewResult {
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+    pub max_per_guest_per_day: u32,
+    pub campaigns: Vec<PreviewedCampaignDoc>,
+    /// In time order, at most 5,000 (`truncated` says when more were left out).
+    pub messages: Vec<PreviewMessageDoc>,
+    pub messages_total: usize,
+    pub truncated: bool,
+    pub per_day: Vec<DayCountDoc>,
+    pub fatigue: Vec<FatigueDoc>,
+}

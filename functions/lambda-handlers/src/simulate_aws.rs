@@ -26,8 +26,8 @@ use relais_app::engine::EngineError;
 use relais_app::ports::GuestChoseFlow;
 use relais_app::ports::Store;
 use relais_app::simulate::{
-    Point, SimulationError, SimulationOutput, apply_event, final_lines, flow_lines, in_time_order, sent_lines_of,
-    setup, timeline,
+    Point, SimulateOptions, SimulationError, SimulationOutput, apply_event, final_lines, flow_lines, in_time_order,
+    sent_lines_of, setup, stats_line, timeline,
 };
 use relais_app::{App, AppConfig};
 use relais_aws::{AwsAdapters, provision};
@@ -53,6 +53,7 @@ fn run_prefix() -> String {
 pub async fn simulate_aws(
     doc: &Value,
     sdk_config: &aws_config::SdkConfig,
+    options: &SimulateOptions,
 ) -> Result<SimulationOutput, SimulationError> {
     let (scenario, _) = parse_scenario(doc).map_err(SimulationError::Invalid)?;
     let provisioned = provision(sdk_config, &run_prefix(), "").await.map_err(transport)?;
@@ -112,6 +113,9 @@ pub async fn simulate_aws(
     lines.extend(flow_lines(&flows, &messages));
     output.lines.extend(in_time_order(lines));
     output.lines.extend(final_lines(messages));
+    if options.stats {
+        output.lines.push(stats_line(&app, &scenario).await?);
+    }
     Ok(output)
 }
 

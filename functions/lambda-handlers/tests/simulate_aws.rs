@@ -47,8 +47,8 @@ async fn aws_backend_equals_the_embedded_simulator() {
     let mut mismatches = Vec::new();
     for (name, doc) in &docs {
         let started = Instant::now();
-        let embedded = relais_app::simulate::simulate(doc).await.unwrap();
-        let aws = relais_lambda::simulate_aws::simulate_aws(doc, &config).await.unwrap();
+        let embedded = relais_app::simulate::simulate(doc, &Default::default()).await.unwrap();
+        let aws = relais_lambda::simulate_aws::simulate_aws(doc, &config, &Default::default()).await.unwrap();
         println!("{name}: {} lines, aws backend {:.1}s", aws.lines.len(), started.elapsed().as_secs_f64());
         assert!(embedded.lines.iter().any(|l| l["kind"] == "sent"), "{name}: the scenario sends something");
         if aws.lines != embedded.lines {

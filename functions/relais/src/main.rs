@@ -46,6 +46,10 @@ enum Command {
         /// `embedded` (default) or `aws`.
         #[arg(long, default_value = "embedded", value_parser = ["embedded", "aws"])]
         backend: String,
+        /// Print a last line `{"kind": "stats", ...}`: every campaign's messages by state and
+        /// property-local due date over the scenario's period, as `GET /stats` counts them.
+        #[arg(long)]
+        stats: bool,
     },
     /// Run the whole product in one process (SPEC 6.1): the HTTP API, PMS webhooks, provider
     /// callbacks, a sweep every minute on the real clock, dispatch to the outbox (or WhatsApp /
@@ -86,7 +90,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { file } => validate_cmd::run(&file),
-        Command::Simulate { file, backend } => simulate_cmd::run(file.as_deref(), backend == "aws"),
+        Command::Simulate { file, backend, stats } => {
+            simulate_cmd::run(file.as_deref(), backend == "aws", relais_app::simulate::SimulateOptions { stats })
+        }
         Command::Serve { addr, data, seed, demo } => serve_cmd::run(serve_cmd::ServeArgs { addr, data, seed, demo }),
         Command::Token { data, user } => serve_cmd::token(&data, &user),
         Command::Webhook(command) => webhook_cmd::run(command),

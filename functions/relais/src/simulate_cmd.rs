@@ -5,13 +5,13 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use relais_app::simulate::{SimulationError, simulate};
+use relais_app::simulate::{SimulateOptions, SimulationError, simulate};
 use serde_json::json;
 
 /// The scenario shipped with the binary (`relais simulate` with no file).
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../tests/scenarios/spec-example.json");
 
-pub fn run(file: Option<&Path>, aws: bool) -> ExitCode {
+pub fn run(file: Option<&Path>, aws: bool, options: SimulateOptions) -> ExitCode {
     let text = match file {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -30,9 +30,9 @@ pub fn run(file: Option<&Path>, aws: bool) -> ExitCode {
     let result = runtime.block_on(async {
         if aws {
             let config = relais_aws::sdk_loader().load().await;
-            relais_lambda::simulate_aws::simulate_aws(&doc, &config).await
+            relais_lambda::simulate_aws::simulate_aws(&doc, &config, &options).await
         } else {
-            simulate(&doc).await
+            simulate(&doc, &options).await
         }
     });
     match result {

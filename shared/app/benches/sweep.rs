@@ -43,6 +43,7 @@ fn runtime(reservations: usize) -> (LocalRuntime, tokio::runtime::Runtime) {
                 retries: 0,
                 version: 0,
                 timeline: vec![],
+                taps: vec![],
             };
             runtime.app.store.create_message(&message).await.unwrap();
         }

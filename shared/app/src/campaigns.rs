@@ -106,10 +106,26 @@ fn new_id(actor: &Actor, now: DateTime<Utc>, body: &serde_json::Value) -> String
 
 /// Create a draft. `id` is set by scenarios; the API assigns one.
 pub async fn create(app: &App, actor: &Actor, body: &serde_json::Value, id: Option<String>) -> ServiceResult<Campaign> {
+    let campaign = unsaved_draft(app, actor, body, id).await?;
+    app.store.put_campaign(&campaign, None).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ServiceError::Conflict(format!("a campaign with id {} exists", campaign.id)),
+        other => other.into(),
+    })?;
+    Ok(campaign)
+}
+
+/// The draft `body` would create, validated as `POST /campaigns` and not stored (a set
+/// preview runs drafts next to stored campaigns).
+pub async fn unsaved_draft(
+    app: &App,
+    actor: &Actor,
+    body: &serde_json::Value,
+    id: Option<String>,
+) -> ServiceResult<Campaign> {
     require(actor.user.role.can_edit(), "create campaigns")?;
     let spec = validate(app, actor, body).await?;
     let now = app.clock.now();
-    let campaign = Campaign {
+    Ok(Campaign {
         id: id.unwrap_or_else(|| new_id(actor, now, body)),
         account_id: actor.account_id.clone(),
         created_by: actor.user.id.clone(),
@@ -123,12 +139,7 @@ pub async fn create(app: &App, actor: &Actor, body: &serde_json::Value, id: Opti
         template_revision: None,
         whatsapp_templates: Default::default(),
         spec,
-    };
-    app.store.put_campaign(&campaign, None).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ServiceError::Conflict(format!("a campaign with id {} exists", campaign.id)),
-        other => other.into(),
-    })?;
-    Ok(campaign)
+    })
 }
 
 async fn save(app: &App, mut campaign: Campaign, expected_version: u64) -> ServiceResult<Campaign> {

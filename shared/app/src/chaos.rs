@@ -191,6 +191,15 @@ impl Store for ChaosStore {
         self.before("open_messages_of_campaign").await?;
         self.inner.open_messages_of_campaign(campaign_id).await
     }
+    async fn messages_of_campaign_due(
+        &self,
+        campaign_id: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Message>> {
+        self.before("messages_of_campaign_due").await?;
+        self.inner.messages_of_campaign_due(campaign_id, from, until).await
+    }
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>> {
         self.before("message_by_provider_id").await?;
         self.inner.message_by_provider_id(provider_message_id).await

@@ -16,7 +16,7 @@ mod index;
 mod private;
 
 use self::durable::Change;
-use self::index::{Indexes, Table, Visits, owned_by, third_from, third_of};
+use self::index::{Indexes, Table, Visits, owned_by, third_below, third_from, third_of};
 use crate::ports::{
     ChannelSender, Clock, DispatchJob, EventBus, GuestChoseFlow, Mailer, Notification, ReservationChanged,
     ReservationRecord, SendOutcome, SendRequest, Store, StoreError, StoreResult, WorkQueue,
@@ -415,6 +415,16 @@ impl Store for MemoryStore {
     }
     async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>> {
         self.read(|s| s.messages.fetch(owned_by(&s.index.open_of_campaign, campaign_id, &s.visits)))
+    }
+    async fn messages_of_campaign_due(
+        &self,
+        campaign_id: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(|s| {
+            s.messages.fetch(third_below(&s.index.messages_by_campaign_due, campaign_id, from, until, &s.visits))
+        })
     }
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>> {
         self.read(|s| s.messages.fetch(s.index.by_provider_id.get(provider_message_id)).pop())

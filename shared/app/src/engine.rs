@@ -454,6 +454,12 @@ async fn write(app: &App, message: &mut Message, expected_version: u64) -> Engin
     }
 }
 
+/// The SMS segments a rendered body takes (what the carrier bills); `None` on WhatsApp.
+fn sms_segments(rendered: &Rendered) -> Option<u32> {
+    (rendered.channel == Channel::Sms)
+        .then(|| u32::try_from(relais_domain::sms::segments(&rendered.body).segments).unwrap_or(u32::MAX))
+}
+
 /// Claim the message, call the channel, record the outcome. The claim (state `sending`,
 /// version + 1) is the single point that makes a send exactly-once: whoever loses it stops.
 async fn send(
@@ -479,6 +485,7 @@ async fn send(
         provider_message_id: None,
         status: MessageState::Sending,
         error: None,
+        segments: sms_segments(&rendered),
     });
     claimed.transition(now, MessageState::Sending, None);
     if !write(app, &mut claimed, message.version).await? {
@@ -595,6 +602,7 @@ async fn record_outcome(
         provider_message_id: None,
         status: MessageState::Sending,
         error: None,
+        segments: sms_segments(&rendered),
     });
     match outcome {
         SendOutcome::Accepted { provider_message_id } => {
@@ -822,6 +830,7 @@ async fn settle_unanswered_send(app: &App, key: &str, update: &StatusUpdate) -> 
         provider_message_id: Some(update.provider_message_id.clone()),
         status: update.status,
         error: None,
+        segments: None,
     });
     updated.retries = 0;
     let reason = message

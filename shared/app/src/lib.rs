@@ -14,7 +14,9 @@ pub mod intake;
 pub mod local;
 pub mod ports;
 pub mod reservations;
+pub mod season;
 pub mod simulate;
+pub mod stats;
 /// The contract suite every `Store` keeps (tests; `contract` feature for adapter crates).
 #[cfg(any(test, feature = "contract"))]
 pub mod store_contract;

@@ -153,6 +153,14 @@ pub trait Store: Send + Sync {
     async fn due_messages(&self, until: DateTime<Utc>) -> StoreResult<Vec<Message>>;
     /// Open messages of one campaign (pause, archive, edit).
     async fn open_messages_of_campaign(&self, campaign_id: &str) -> StoreResult<Vec<Message>>;
+    /// Every message of one campaign due in `[from, until)`, by due time (statistics and the
+    /// calendar, docs/statistics.md).
+    async fn messages_of_campaign_due(
+        &self,
+        campaign_id: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Message>>;
     /// The message a provider id refers to (status callbacks).
     async fn message_by_provider_id(&self, provider_message_id: &str) -> StoreResult<Option<Message>>;
 

@@ -37,7 +37,15 @@ pub struct SimulationOutput {
     pub diagnostics: Vec<Value>,
 }
 
-pub async fn simulate(doc: &Value) -> Result<SimulationOutput, SimulationError> {
+/// What a run prints beyond Appendix A.4's lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SimulateOptions {
+    /// `--stats`: a last line `{"kind": "stats", ...}` with `GET /stats`'s numbers for the
+    /// scenario's period (docs/statistics.md).
+    pub stats: bool,
+}
+
+pub async fn simulate(doc: &Value, options: &SimulateOptions) -> Result<SimulationOutput, SimulationError> {
     let (scenario, _specs) = parse_scenario(doc).map_err(SimulationError::Invalid)?;
     let clock = Arc::new(VirtualClock::new(scenario.start));
     let runtime = LocalRuntime::new(LocalParts {
@@ -69,7 +77,27 @@ pub async fn simulate(doc: &Value) -> Result<SimulationOutput, SimulationError> 
     lines.extend(flow_lines(&runtime.bus.flow_choices(), &messages));
     output.lines.extend(in_time_order(lines));
     output.lines.extend(final_lines(messages));
+    if options.stats {
+        output.lines.push(stats_line(&runtime.app, &scenario).await?);
+    }
     Ok(output)
+}
+
+/// `relais simulate --stats`: every campaign's messages counted by property-local due date over
+/// the scenario's period, as `GET /stats` counts them.
+pub async fn stats_line(app: &App, scenario: &Scenario) -> Result<Value, SimulationError> {
+    let stats = crate::stats::account_stats(app, &scenario.account.id, scenario.start, scenario.end).await.map_err(
+        |e| match e {
+            ServiceError::Engine(e) => SimulationError::Engine(e),
+            other => SimulationError::Engine(EngineError::Transport(other.to_string())),
+        },
+    )?;
+    let mut line = serde_json::Map::new();
+    line.insert("kind".into(), json!("stats"));
+    if let Ok(Value::Object(fields)) = serde_json::to_value(&stats) {
+        line.extend(fields);
+    }
+    Ok(Value::Object(line))
 }
 
 /// Load the account, users, properties, chatbots and campaigns (created, submitted and, with

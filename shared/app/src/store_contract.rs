@@ -396,6 +396,7 @@ async fn messages(store: &dyn Store, run: &str) {
         provider_message_id: Some(format!("{run}-wamid-1")),
         status: MessageState::Sent,
         error: None,
+        segments: None,
     });
     sent.transition(due, MessageState::Sent, None);
     store.update_message(&sent, 1).await.unwrap();
@@ -408,6 +409,7 @@ async fn messages(store: &dyn Store, run: &str) {
         provider_message_id: Some(format!("{run}-SM-1")),
         status: MessageState::Sent,
         error: None,
+        segments: None,
     });
     fallback.channel = Some(Channel::Sms);
     fallback.reason = Some("fallback_after:whatsapp_failed".into());
@@ -440,6 +442,24 @@ async fn messages(store: &dyn Store, run: &str) {
     store.update_message(&m2c, 0).await.unwrap();
     let open = store.open_messages_of_campaign(&c1).await.unwrap();
     assert_eq!(ids(&open, |m| &m.id), vec![m4.id.clone()], "a canceled message is no longer open");
+
+    // Every message of a campaign by due time, in [from, until), whatever its state.
+    let of_c1 = store.messages_of_campaign_due(&c1, due, due + Duration::days(3)).await.unwrap();
+    let in_order: Vec<&str> = of_c1.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(in_order, [&m1.id, &m4.id, &m2.id], "by due time, then id; closed ones included");
+    assert!(of_c1.contains(&m2c), "messages of a campaign are current");
+    let before_m2 = store.messages_of_campaign_due(&c1, due, due + Duration::days(2)).await.unwrap();
+    assert_eq!(before_m2.len(), 2, "`until` is excluded");
+    let after_m1 = store.messages_of_campaign_due(&c1, due + Duration::nanoseconds(1), due + Duration::days(3)).await;
+    assert_eq!(ids(&after_m1.unwrap(), |m| &m.id), vec![m2.id.clone()], "earlier than `from`: left out");
+    let mut moved = m2c.clone();
+    moved.version = 2;
+    moved.due_at = due + Duration::days(10);
+    store.update_message(&moved, 1).await.unwrap();
+    let of_c1 = store.messages_of_campaign_due(&c1, due, due + Duration::days(3)).await.unwrap();
+    assert_eq!(of_c1.len(), 2, "a message whose due time moved leaves its old place");
+    let of_c2 = store.messages_of_campaign_due(&format!("{run}-c2"), due, due + Duration::days(3)).await.unwrap();
+    assert_eq!(ids(&of_c2, |m| &m.id), vec![m3.id.clone()]);
 }
 
 /// Two dispatchers claim the same message at once: exactly one wins.

@@ -85,13 +85,17 @@ pub async fn apply_button_tap(app: &App, payload: &str) -> EngineResult<TapOutco
     let Some(record) = app.store.get_reservation(&message.property_id, &message.reservation_id).await? else {
         return Ok(TapOutcome::Ignored("unknown reservation"));
     };
+    let tap = match link {
+        ButtonLink::Faq(id) => format!("faq:{id}"),
+        ButtonLink::Flow(id) => format!("flow:{id}"),
+    };
     if record.events.iter().any(|e| handled(e, &message.id, link)) {
+        // A tap whose answer is on the timeline is counted on the message too (an earlier
+        // attempt may have stopped in between).
+        record_tap(app, &message.id, &tap).await?;
         return Ok(TapOutcome::AlreadyHandled);
     }
-    let claim = match link {
-        ButtonLink::Faq(id) => format!("tap~{}~faq~{id}", message.id),
-        ButtonLink::Flow(id) => format!("tap~{}~flow~{id}", message.id),
-    };
+    let claim = format!("tap~{}~{}", message.id, tap.replacen(':', "~", 1));
     if !app.store.remember(&claim, now, now + Duration::seconds(IN_FLIGHT_SECONDS)).await? {
         return Ok(TapOutcome::AlreadyHandled);
     }
@@ -160,6 +164,7 @@ pub async fn apply_button_tap(app: &App, payload: &str) -> EngineResult<TapOutco
             )
         }
     };
+    record_tap(app, &message.id, &tap).await?;
     record_on_timeline(app, &message, event).await?;
     tracing::info!(message_id = %message.id, "quick-reply tap handled");
     Ok(outcome)
@@ -175,6 +180,27 @@ fn handled(event: &ReservationEvent, message_id: &str, link: ButtonLink<'_>) -> 
         }
         _ => false,
     }
+}
+
+/// Count the tap on the message (the statistics' `taps`), once per button.
+async fn record_tap(app: &App, message_id: &str, tap: &str) -> EngineResult<()> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(mut message) = app.store.get_message(message_id).await? else {
+            return Ok(());
+        };
+        if message.taps.iter().any(|t| t == tap) {
+            return Ok(());
+        }
+        message.taps.push(tap.to_string());
+        let expected = message.version;
+        message.version += 1;
+        match app.store.update_message(&message, expected).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(EngineError::Store(StoreError::Conflict("the message keeps changing".into())))
 }
 
 async fn record_on_timeline(app: &App, message: &Message, event: ReservationEvent) -> EngineResult<()> {

@@ -16,6 +16,7 @@ pub mod opt_out;
 pub mod planner;
 pub mod scenario;
 pub mod sms;
+pub mod stats;
 pub mod template;
 pub mod time;
 pub mod validate;

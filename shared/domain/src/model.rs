@@ -1130,6 +1130,9 @@ pub struct Attempt {
     pub status: MessageState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// SMS: the segments the body takes, what the carrier bills (docs/statistics.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1166,6 +1169,10 @@ pub struct Message {
     /// Optimistic-concurrency version; every write is conditional on it.
     pub version: u64,
     pub timeline: Vec<TimelineEntry>,
+    /// The quick-reply buttons the guest tapped and Relais acted on (the FAQ or flow each
+    /// leads to), each once: a replayed tap changes nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taps: Vec<String>,
 }
 
 impl Message {

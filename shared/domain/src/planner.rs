@@ -150,6 +150,7 @@ fn new_message(
         retries: 0,
         version: 0,
         timeline: Vec::new(),
+        taps: Vec::new(),
     };
     message.transition(now, MessageState::Scheduled, None);
     message
@@ -535,6 +536,7 @@ pub fn cancel_for_reservation(campaign: &Campaign, messages: &[Message], now: Da
 }
 
 /// Everything the due-time decision needs, read by the caller.
+#[derive(Clone, Copy)]
 pub struct DueContext<'a> {
     pub campaign: &'a Campaign,
     pub property: &'a Property,
@@ -725,3 +727,98 @@ pub fn render(
 #[cfg(test)]
 #[path = "planner_tests.rs"]
 mod tests;
+
+/// `status_change`: the reservation as it would be once it enters the campaign's target status,
+/// and the message that transition would create, when that is expected in `[now, until]` (at
+/// the planned check-in or check-out time). Previews only: the real message waits for the PMS.
+pub fn expected_transition(
+    campaign: &Campaign,
+    property: &Property,
+    reservation: &Reservation,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Option<(Reservation, Message)> {
+    let target = campaign.spec.target.status?;
+    let due = match (target, reservation.status) {
+        (ReservationStatus::CheckedIn, ReservationStatus::Confirmed) => local_to_utc(
+            property.time_zone,
+            reservation.check_in,
+            reservation.eta.unwrap_or(property.check_in_time).naive(),
+        ),
+        (ReservationStatus::CheckedOut, ReservationStatus::Confirmed | ReservationStatus::CheckedIn) => local_to_utc(
+            property.time_zone,
+            reservation.check_out,
+            reservation.etd.unwrap_or(property.check_out_time).naive(),
+        ),
+        _ => return None,
+    };
+    if due < now || due > until || !campaign.spec.period.contains(local_date(property.time_zone, due)) {
+        return None;
+    }
+    let mut hypothetical = reservation.clone();
+    hypothetical.status = target;
+    let mut message = new_message(campaign, property, &hypothetical, Occurrence::Transition { seq: 0 }, None, due, now);
+    if let Some(failed) = failing_reservation_condition(&campaign.spec.reservation_conditions, &hypothetical) {
+        message.state = MessageState::Skipped;
+        message.reason = Some(format!("reservation_conditions_not_met:{}", failed.kind()));
+    }
+    Some((hypothetical, message))
+}
+
+/// How many decisions [`follow`] makes for one message at most (a hold for quiet hours, a
+/// reschedule, a wait for expiry: a handful in practice).
+const FOLLOW_MAX_STEPS: usize = 32;
+
+/// What happens to an open message when the clock runs from its due time to `end` and nothing
+/// changes but time: the dispatcher's decision at each moment it would look again (its due
+/// time, the end of quiet hours, a later slot, its expiry). Returns the message as it would be
+/// at `end` and, when it is sent, what is sent. Previews of a campaign set run this.
+pub fn follow(ctx: &DueContext, end: DateTime<Utc>) -> (Message, Option<Rendered>) {
+    let mut message = ctx.message.clone();
+    let mut at = message.due_at.max(ctx.now);
+    for _ in 0..FOLLOW_MAX_STEPS {
+        if at >= end || !message.state.is_open() {
+            break;
+        }
+        let decision = decide_due(&DueContext { message: &message, now: at, ..*ctx });
+        match decision {
+            DueDecision::Nothing => {
+                if message.due_at > at {
+                    at = message.due_at;
+                    continue;
+                }
+                break;
+            }
+            DueDecision::Reschedule(next) => {
+                message.due_at = next;
+                message.transition(at, MessageState::Scheduled, Some("rescheduled:campaign_not_active".into()));
+                at = next.max(at + Duration::seconds(1));
+            }
+            DueDecision::HoldForQuietHours(until) => {
+                message.held_from.get_or_insert(message.due_at);
+                message.due_at = until;
+                message.transition(at, MessageState::Scheduled, Some(REASON_QUIET_HOURS.into()));
+                at = until.max(at + Duration::seconds(1));
+            }
+            DueDecision::Pending(reason) => {
+                if message.state != MessageState::Pending || message.reason.as_deref() != Some(reason.as_str()) {
+                    message.transition(at, MessageState::Pending, Some(reason));
+                }
+                // Nothing it waits for changes on this clock: the next decision is its expiry.
+                let expires = expiry(ctx.campaign, ctx.property, ctx.view.reservation, message.planned_due_at());
+                at = (expires + Duration::seconds(1)).max(at + Duration::seconds(1));
+            }
+            DueDecision::Skip(reason) => message.transition(at, MessageState::Skipped, Some(reason)),
+            DueDecision::Expire => message.transition(at, MessageState::Expired, Some(REASON_EXPIRED.into())),
+            DueDecision::Cancel(reason) => message.transition(at, MessageState::Canceled, Some(reason)),
+            DueDecision::Send(rendered) => {
+                message.due_at = at;
+                message.language = Some(rendered.language.clone());
+                message.channel = Some(rendered.channel);
+                message.transition(at, MessageState::Sent, rendered.reason.clone());
+                return (message, Some(rendered));
+            }
+        }
+    }
+    (message, None)
+}

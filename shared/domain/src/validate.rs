@@ -20,6 +20,11 @@ pub use chatbot::{
 };
 mod custom_fields;
 pub use custom_fields::{CUSTOM_FIELD_KEY_MAX_CHARS, CUSTOM_FIELDS_MAX_PER_CHANGE, parse_custom_fields};
+mod insight;
+pub use insight::{
+    DEFAULT_MAX_PER_GUEST_PER_DAY, PREVIEW_MAX_CAMPAIGNS, PreviewRequest, StatsParams, parse_preview_request,
+    parse_stats_params,
+};
 mod json;
 mod scenario_file;
 

@@ -636,6 +636,7 @@ mod tests {
             provider_message_id: Some("wamid-1".into()),
             status: MessageState::Sent,
             error: None,
+            segments: None,
         });
         done.transition(due, MessageState::Sent, None);
         store.update_message(&done, 1).await.unwrap();

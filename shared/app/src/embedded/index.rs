@@ -36,6 +36,8 @@ pub(super) struct Indexes {
     pub(super) reservations_by_check_out: BTreeSet<(String, NaiveDate, String)>,
     /// `(property, reservation, message id)`.
     pub(super) messages_of_reservation: BTreeSet<(String, String, String)>,
+    /// Every message: `(campaign, due time, message id)`.
+    pub(super) messages_by_campaign_due: BTreeSet<(String, DateTime<Utc>, String)>,
     /// Open messages: `(campaign, message id)`.
     pub(super) open_of_campaign: Owned,
     /// A user's notifications, by position in the store's list (oldest first).
@@ -101,6 +103,18 @@ pub(super) fn third_from<'a, S: Ord + 'a>(
     visits: &'a Visits,
 ) -> impl Iterator<Item = &'a String> + 'a {
     triples_from(set, first, from, visits).map(|(_, _, key)| key)
+}
+
+/// The third parts of the triples in `set` that start with `first` and whose second part is in
+/// `[from, below)`.
+pub(super) fn third_below<'a, S: Ord + 'a>(
+    set: &'a BTreeSet<(String, S, String)>,
+    first: &str,
+    from: S,
+    below: S,
+    visits: &'a Visits,
+) -> impl Iterator<Item = &'a String> + 'a {
+    triples_from(set, first, from, visits).take_while(move |(_, s, _)| *s < below).map(|(_, _, key)| key)
 }
 
 /// The rows of one entity by id. Every read counts its visits, so a query that scans rows it
@@ -233,6 +247,7 @@ impl Indexes {
         if let Some(before) = before {
             self.due.remove(&(before.due_at, before.id.clone()));
             self.open_of_campaign.remove(&pair(&before.campaign_id, &before.id));
+            self.messages_by_campaign_due.remove(&(before.campaign_id.clone(), before.due_at, before.id.clone()));
             self.messages_of_reservation.remove(&(
                 before.property_id.clone(),
                 before.reservation_id.clone(),
@@ -245,6 +260,7 @@ impl Indexes {
         if after.state.is_open() {
             self.open_of_campaign.insert(pair(&after.campaign_id, &after.id));
         }
+        self.messages_by_campaign_due.insert((after.campaign_id.clone(), after.due_at, after.id.clone()));
         self.messages_of_reservation.insert((
             after.property_id.clone(),
             after.reservation_id.clone(),
@@ -351,6 +367,10 @@ mod tests {
         measure!("messages_of_reservation", store.messages_of_reservation("target-p", "target-r-u1"));
         measure!("open_messages_of_campaign", store.open_messages_of_campaign("target-c"));
         measure!("due_messages", store.due_messages(at));
+        measure!(
+            "messages_of_campaign_due",
+            store.messages_of_campaign_due("target-c", at - chrono::Duration::days(1), at + chrono::Duration::days(1))
+        );
         measure!("list_notifications", store.list_notifications("target-u"));
         out
     }
