@@ -2,7 +2,7 @@
 //! `update_message` ignores the version check, so two dispatchers can both claim a message),
 //! the checker reports a duplicate send — on a fixed schedule, and by random search over the
 //! same generated schedules the reliability suite runs. With the real store, the same fixed
-//! schedule passes.
+//! schedule passes. A store whose statistics query loses a message is reported too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,13 +19,24 @@ use relais_app::ports::{Notification, ReservationRecord, Store, StoreResult};
 use relais_domain::{Account, Campaign, Channel, Chatbot, Message, Property, Reservation, User};
 use support::harness::{Finish, Harness, Op, Options, Violation};
 
-/// A store whose claim is broken on purpose: `update_message` replaces the message whatever
-/// version the caller read (last writer wins). Everything else is the embedded store.
-struct BrokenClaim(Arc<dyn Store>);
+/// What is broken on purpose.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flaw {
+    /// `update_message` replaces the message whatever version the caller read (last writer wins).
+    Claim,
+    /// `messages_of_campaign_due` leaves out a campaign's last message (a stale index).
+    StatsIndex,
+}
+
+/// The embedded store with one flaw.
+struct Broken(Arc<dyn Store>, Flaw);
 
 #[async_trait]
-impl Store for BrokenClaim {
-    async fn update_message(&self, message: &Message, _expected_version: u64) -> StoreResult<()> {
+impl Store for Broken {
+    async fn update_message(&self, message: &Message, expected_version: u64) -> StoreResult<()> {
+        if self.1 != Flaw::Claim {
+            return self.0.update_message(message, expected_version).await;
+        }
         let current = self.0.get_message(&message.id).await?.map_or(0, |m| m.version);
         let mut forced = message.clone();
         forced.version = current + 1;
@@ -115,7 +126,11 @@ impl Store for BrokenClaim {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<Message>> {
-        self.0.messages_of_campaign_due(c, from, until).await
+        let mut messages = self.0.messages_of_campaign_due(c, from, until).await?;
+        if self.1 == Flaw::StatsIndex {
+            messages.pop();
+        }
+        Ok(messages)
     }
     async fn message_by_provider_id(&self, id: &str) -> StoreResult<Option<Message>> {
         self.0.message_by_provider_id(id).await
@@ -164,24 +179,37 @@ fn race_schedule() -> Vec<Op> {
     ops
 }
 
-async fn run(broken: bool, ops: &[Op]) -> Result<support::harness::CaseStats, Violation> {
+async fn run(flaw: Option<Flaw>, ops: &[Op]) -> Result<support::harness::CaseStats, Violation> {
     let backend: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let wrap = |store: Arc<dyn Store>| -> Arc<dyn Store> { if broken { Arc::new(BrokenClaim(store)) } else { store } };
+    let wrap = |store: Arc<dyn Store>| -> Arc<dyn Store> {
+        match flaw {
+            Some(flaw) => Arc::new(Broken(store, flaw)),
+            None => store,
+        }
+    };
     let mut harness = Harness::new(support::harness::clock(), backend, wrap, &NO_FAULTS).await;
     harness.run(ops).await
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_real_claim_passes_the_race_schedule() {
-    let stats = run(false, &race_schedule()).await.unwrap();
+    let stats = run(None, &race_schedule()).await.unwrap();
     assert!(stats.sends >= 1, "the schedule sends something: {stats:?}");
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_claim_without_version_check_is_reported_as_a_duplicate() {
-    match run(true, &race_schedule()).await {
+    match run(Some(Flaw::Claim), &race_schedule()).await {
         Err(Violation::Duplicate { key, calls, .. }) => assert!(calls >= 2, "{key}: {calls}"),
         other => panic!("the checker missed the broken claim: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn statistics_that_lose_a_message_are_reported() {
+    match run(Some(Flaw::StatsIndex), &race_schedule()).await {
+        Err(Violation::Stats { campaign, date, .. }) => eprintln!("caught: {campaign} on {date}"),
+        other => panic!("the checker missed the stale statistics: {other:?}"),
     }
 }
 
@@ -195,7 +223,7 @@ fn random_schedules_expose_the_broken_claim() {
     let mut found = 0;
     for _ in 0..64 {
         let ops = strategy.new_tree(&mut runner).unwrap().current();
-        if let Err(Violation::Duplicate { .. }) = rt.block_on(run(true, &ops)) {
+        if let Err(Violation::Duplicate { .. }) = rt.block_on(run(Some(Flaw::Claim), &ops)) {
             found += 1;
         }
     }

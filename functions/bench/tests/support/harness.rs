@@ -214,6 +214,13 @@ pub enum Violation {
     },
     /// A handler failed in a way SQS could not redeliver.
     Handler(String),
+    /// `GET /stats`'s counts for a campaign and day differ from a count of its messages.
+    Stats {
+        campaign: String,
+        date: NaiveDate,
+        stats: serde_json::Value,
+        counted: serde_json::Value,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -728,7 +735,9 @@ impl Harness {
             let (n, accepted) = calls.get(key).copied().unwrap_or_default();
             return Err(Violation::Duplicate { key: key.clone(), calls: n, accepted });
         }
-        for message in self.messages().await {
+        let messages = self.messages().await;
+        self.check_stats(&messages).await?;
+        for message in messages {
             stats.messages += 1;
             *stats.states.entry(message.state.as_str().to_string()).or_default() += 1;
             if !final_state(message.state) {
@@ -753,6 +762,53 @@ impl Harness {
             }
         }
         Ok(stats)
+    }
+
+    /// The statistics (docs/statistics.md) of every campaign and day equal a count of the
+    /// messages one by one, made here without the domain's counting code.
+    async fn check_stats(&self, messages: &[Message]) -> Result<(), Violation> {
+        let property = self.backend.get_property(PROPERTY).await.unwrap().unwrap();
+        let zone = property.time_zone;
+        let campaign_ids: std::collections::BTreeSet<&str> = messages.iter().map(|m| m.campaign_id.as_str()).collect();
+        for id in campaign_ids {
+            let campaign = self.backend.get_campaign(id).await.unwrap().unwrap();
+            let mut counted: BTreeMap<NaiveDate, BTreeMap<String, u64>> = BTreeMap::new();
+            for m in messages.iter().filter(|m| m.campaign_id == id) {
+                let day = counted.entry(m.due_at.with_timezone(&zone).date_naive()).or_default();
+                *day.entry("messages".into()).or_default() += 1;
+                *day.entry(m.state.as_str().into()).or_default() += 1;
+                let accepted: Vec<_> = m.attempts.iter().filter(|a| a.provider_message_id.is_some()).collect();
+                if m.attempts.first().is_some_and(|first| accepted.iter().any(|a| a.channel != first.channel)) {
+                    *day.entry("fallback_sent".into()).or_default() += 1;
+                }
+                let segments: u64 = accepted
+                    .iter()
+                    .filter(|a| a.channel == Channel::Sms)
+                    .map(|a| u64::from(a.segments.unwrap_or(0)))
+                    .sum();
+                *day.entry("sms_segments".into()).or_default() += segments;
+                *day.entry("taps".into()).or_default() += m.taps.len() as u64;
+            }
+            let (from, to) = (*counted.keys().next().unwrap(), *counted.keys().last().unwrap());
+            let stats = relais_app::stats::campaign_stats(&self.app, &campaign, &property, from, to)
+                .await
+                .map_err(|e| Violation::Handler(format!("stats: {e}")))?;
+            let mut shown: BTreeMap<NaiveDate, serde_json::Value> =
+                stats.days.iter().map(|d| (d.date, serde_json::to_value(d.counts.counts).unwrap())).collect();
+            for (date, counts) in &counted {
+                let stats = shown.remove(date).unwrap_or_default();
+                let differs = stats.as_object().is_none_or(|fields| {
+                    fields.iter().any(|(k, v)| v.as_u64().unwrap_or(0) != counts.get(k).copied().unwrap_or(0))
+                }) || counts.iter().any(|(k, n)| stats[k].as_u64() != Some(*n));
+                if differs {
+                    return Err(Violation::Stats { campaign: id.into(), date: *date, stats, counted: json!(counts) });
+                }
+            }
+            if let Some((date, stats)) = shown.into_iter().next() {
+                return Err(Violation::Stats { campaign: id.into(), date, stats, counted: json!({}) });
+            }
+        }
+        Ok(())
     }
 
     /// Run a schedule to its end and check it.
