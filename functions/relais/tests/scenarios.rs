@@ -98,3 +98,39 @@ fn not_json_and_missing_files_exit_2() {
     assert_eq!(run(&bad).0, 2);
     assert_eq!(run(&dir.join("missing.json")).0, 2);
 }
+
+/// `--stats` adds one last line with `GET /stats`'s numbers; its totals agree with the `final`
+/// lines (one per message) and the `sent` lines (one per send), and every scenario's output
+/// before it is unchanged.
+#[test]
+fn simulate_stats_adds_a_last_line_that_counts_the_final_states() {
+    for name in ["quiet-hours.json", "spec-example.json"] {
+        let path = scenarios_dir().join(name);
+        let (_, plain, _) = run(&path);
+        let output = Command::new(env!("CARGO_BIN_EXE_relais"))
+            .arg("simulate")
+            .arg(&path)
+            .arg("--stats")
+            .output()
+            .expect("run relais simulate --stats");
+        assert_eq!(output.status.code(), Some(0));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (before, last) = stdout.trim_end().rsplit_once('\n').unwrap();
+        assert_eq!(format!("{before}\n"), plain, "{name}: the other lines are unchanged");
+        let stats: serde_json::Value = serde_json::from_str(last).unwrap();
+        assert_eq!(stats["kind"], "stats", "{name}: {last}");
+        let lines: Vec<serde_json::Value> = plain.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let finals: Vec<&serde_json::Value> = lines.iter().filter(|l| l["kind"] == "final").collect();
+        assert_eq!(stats["totals"]["messages"].as_u64(), Some(finals.len() as u64), "{name}: {last}");
+        for state in ["scheduled", "pending", "sent", "delivered", "read", "failed", "skipped", "expired", "canceled"] {
+            let n = finals.iter().filter(|f| f["state"] == state).count() as u64;
+            assert_eq!(stats["totals"][state].as_u64(), Some(n), "{name}: {state} in {last}");
+        }
+        let fallbacks =
+            finals.iter().filter(|f| f["reason"].as_str().is_some_and(|r| r.starts_with("fallback_after:"))).count();
+        assert_eq!(stats["totals"]["fallback_sent"].as_u64(), Some(fallbacks as u64), "{name}: {last}");
+        let per_campaign: u64 =
+            stats["campaigns"].as_array().unwrap().iter().map(|c| c["totals"]["messages"].as_u64().unwrap()).sum();
+        assert_eq!(per_campaign, finals.len() as u64);
+    }
+}

@@ -486,6 +486,7 @@ async fn send(
         status: MessageState::Sending,
         error: None,
         segments: sms_segments(&rendered),
+        fallback: rendered.reason.is_some(),
     });
     claimed.transition(now, MessageState::Sending, None);
     if !write(app, &mut claimed, message.version).await? {
@@ -603,6 +604,7 @@ async fn record_outcome(
         status: MessageState::Sending,
         error: None,
         segments: sms_segments(&rendered),
+        fallback: rendered.reason.is_some(),
     });
     match outcome {
         SendOutcome::Accepted { provider_message_id } => {
@@ -824,6 +826,11 @@ async fn settle_unanswered_send(app: &App, key: &str, update: &StatusUpdate) -> 
     };
     let now = app.clock.now();
     let mut updated = message.clone();
+    let reason = message
+        .attempts
+        .iter()
+        .find(|a| a.channel != channel && a.status == MessageState::Failed)
+        .map(|failed| fallback_reason(failed.channel));
     updated.attempts.push(Attempt {
         channel,
         at: now,
@@ -831,13 +838,9 @@ async fn settle_unanswered_send(app: &App, key: &str, update: &StatusUpdate) -> 
         status: update.status,
         error: None,
         segments: None,
+        fallback: reason.is_some(),
     });
     updated.retries = 0;
-    let reason = message
-        .attempts
-        .iter()
-        .find(|a| a.channel != channel && a.status == MessageState::Failed)
-        .map(|failed| fallback_reason(failed.channel));
     updated.transition(now, update.status, reason);
     tracing::info!(message_id = %message.id, channel = channel.as_str(), "unanswered send settled by its status");
     write(app, &mut updated, message.version).await?;

@@ -397,6 +397,7 @@ async fn messages(store: &dyn Store, run: &str) {
         status: MessageState::Sent,
         error: None,
         segments: None,
+        fallback: false,
     });
     sent.transition(due, MessageState::Sent, None);
     store.update_message(&sent, 1).await.unwrap();
@@ -410,6 +411,7 @@ async fn messages(store: &dyn Store, run: &str) {
         status: MessageState::Sent,
         error: None,
         segments: None,
+        fallback: false,
     });
     fallback.channel = Some(Channel::Sms);
     fallback.reason = Some("fallback_after:whatsapp_failed".into());

@@ -52,7 +52,7 @@ fn scenario(approve: bool) -> Value {
                     "status": if i % 11 == 5 { "canceled" } else { "confirmed" },
                     "check_in": check_in.to_string(), "check_out": check_out.to_string(),
                     "guest": {"first_name": format!("Guest{i}"), "last_name": "Silva",
-                              "phone": format!("+3519123456{i:02}"), "language": if i % 2 == 0 { "pt-PT" } else { "en" }},
+                              "phone": format!("+3519123456{i:02}"), "language": if i.is_multiple_of(2) { "pt-PT" } else { "en" }},
                     "adults": 2, "children": 0, "check_in_form_submitted": i % 4 == 1,
                     "updated_at": "2026-05-31T23:01:00Z"}}}})
         })

@@ -1133,6 +1133,10 @@ pub struct Attempt {
     /// SMS: the segments the body takes, what the carrier bills (docs/statistics.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<u32>,
+    /// Made on the fallback channel: the primary failed, was opted out of, or is not the
+    /// chatbot's (the message's reason says which).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -462,6 +462,7 @@ fn after_the_primary_failed_the_message_goes_as_the_fallback() {
         status: MessageState::Failed,
         error: Some("131026".into()),
         segments: None,
+        fallback: false,
     });
     m.transition(utc(2026, 6, 7, 10, 5), MessageState::Pending, Some("missing_variable:eta".into()));
     match decide(&c, &r, &m, utc(2026, 6, 7, 11, 0), &never) {

@@ -133,10 +133,9 @@ pub struct RatedCounts {
     pub read_rate: Option<f64>,
 }
 
-/// A channel other than the first one tried went out: the fallback was sent.
+/// A provider accepted an attempt on the fallback channel.
 pub fn fallback_went_out(message: &Message) -> bool {
-    let Some(first) = message.attempts.first() else { return false };
-    message.attempts.iter().skip(1).any(|a| a.channel != first.channel && a.provider_message_id.is_some())
+    message.attempts.iter().any(|a| a.fallback && a.provider_message_id.is_some())
 }
 
 /// Segments of the message's SMS attempts a provider accepted.
@@ -218,6 +217,7 @@ mod tests {
             status: MessageState::Sent,
             error: None,
             segments,
+            fallback: channel == Channel::Sms,
         }
     }
 

@@ -778,7 +778,7 @@ impl Harness {
                 *day.entry("messages".into()).or_default() += 1;
                 *day.entry(m.state.as_str().into()).or_default() += 1;
                 let accepted: Vec<_> = m.attempts.iter().filter(|a| a.provider_message_id.is_some()).collect();
-                if m.attempts.first().is_some_and(|first| accepted.iter().any(|a| a.channel != first.channel)) {
+                if accepted.iter().any(|a| a.fallback) {
                     *day.entry("fallback_sent".into()).or_default() += 1;
                 }
                 let segments: u64 = accepted

@@ -637,6 +637,7 @@ mod tests {
             status: MessageState::Sent,
             error: None,
             segments: None,
+            fallback: false,
         });
         done.transition(due, MessageState::Sent, None);
         store.update_message(&done, 1).await.unwrap();
