@@ -273,16 +273,18 @@ async fn run_property(
         if needs_unit && let Some(unit) = &record.reservation.unit_id {
             neighbours.unit_reservations = Some(app.store.reservations_in_unit(&property.id, unit).await?);
         }
+        let phone = guest.phone.clone().filter(|p| !p.trim().is_empty());
         for (campaign, chatbot) in &live {
             let Some(chatbot) = chatbot else { continue };
-            let phone = guest.phone.clone().filter(|p| !p.trim().is_empty());
             let key = (chatbot.id.clone(), phone.clone().unwrap_or_default());
-            if !opt_outs.contains_key(&key) {
-                opt_outs.insert(key.clone(), engine::opt_outs(app, chatbot, phone.as_deref()).await?);
-            }
-            let opted_out = opt_outs.get(&key).cloned().unwrap_or_default();
+            let opted_out = match opt_outs.entry(key) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(engine::opt_outs(app, chatbot, phone.as_deref()).await?)
+                }
+            };
             let mine: Vec<Message> = existing.iter().filter(|m| m.campaign_id == campaign.id).cloned().collect();
-            out.extend(run_campaign(campaign, property, chatbot, &record, &neighbours, mine, &opted_out, start, end));
+            out.extend(run_campaign(campaign, property, chatbot, &record, &neighbours, mine, opted_out, start, end));
         }
     }
     Ok(out)

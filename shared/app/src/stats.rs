@@ -65,16 +65,29 @@ pub async fn stats(app: &App, actor: &Actor, query: &StatsQuery) -> ServiceResul
             return Err(ServiceError::NotFound("campaign".into()));
         }
     }
+    let (totals, campaigns) = each_campaign(app, campaigns, &properties, |_| (query.from, query.to)).await?;
+    Ok(Stats { from: query.from, to: query.to, totals, campaigns })
+}
+
+/// The campaigns' counts (by id), each over the dates `range` gives for its property, and
+/// their totals. A campaign whose property is not in `properties` is left out.
+async fn each_campaign(
+    app: &App,
+    mut campaigns: Vec<Campaign>,
+    properties: &BTreeMap<String, Property>,
+    range: impl Fn(&Property) -> (NaiveDate, NaiveDate),
+) -> ServiceResult<(RatedCounts, Vec<CampaignStats>)> {
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
     let mut totals = Counts::default();
     let mut out = Vec::with_capacity(campaigns.len());
     for campaign in &campaigns {
         let Some(property) = properties.get(&campaign.spec.property_id) else { continue };
-        let entry = campaign_stats(app, campaign, property, query.from, query.to).await?;
+        let (from, to) = range(property);
+        let entry = campaign_stats(app, campaign, property, from, to).await?;
         totals.merge(&entry.totals.counts);
         out.push(entry);
     }
-    Ok(Stats { from: query.from, to: query.to, totals: totals.with_rates(), campaigns: out })
+    Ok((totals.with_rates(), out))
 }
 
 /// Every campaign of an account over the dates local to each property from `start` to `end`
@@ -88,18 +101,12 @@ pub async fn account_stats(
 ) -> ServiceResult<Stats> {
     let properties: BTreeMap<String, Property> =
         app.store.list_properties(account_id).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
-    let mut campaigns = app.store.list_campaigns(account_id).await?;
-    campaigns.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut totals = Counts::default();
-    let mut out = Vec::with_capacity(campaigns.len());
-    for campaign in &campaigns {
-        let Some(property) = properties.get(&campaign.spec.property_id) else { continue };
-        let (from, to) = (local_date(property.time_zone, start), local_date(property.time_zone, end));
-        let entry = campaign_stats(app, campaign, property, from, to).await?;
-        totals.merge(&entry.totals.counts);
-        out.push(entry);
-    }
-    Ok(Stats { from: start.date_naive(), to: end.date_naive(), totals: totals.with_rates(), campaigns: out })
+    let campaigns = app.store.list_campaigns(account_id).await?;
+    let (totals, campaigns) = each_campaign(app, campaigns, &properties, |property| {
+        (local_date(property.time_zone, start), local_date(property.time_zone, end))
+    })
+    .await?;
+    Ok(Stats { from: start.date_naive(), to: end.date_naive(), totals, campaigns })
 }
 
 /// One campaign's counts over `from..=to` (dates local to its property).
