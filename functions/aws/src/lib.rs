@@ -20,6 +20,7 @@ pub mod provision;
 pub mod ses;
 pub mod sqs;
 pub mod table;
+pub mod transport;
 
 use std::sync::Arc;
 
@@ -91,17 +92,15 @@ pub fn ses_mailer(sdk_config: &aws_config::SdkConfig, from: impl Into<String>) -
     SesMailer::new(aws_sdk_sesv2::Client::new(sdk_config), from)
 }
 
-/// The AWS-backed ports, built once per process (clients are reused across invocations).
 /// The AWS configuration loader every Relais binary and test starts from: the environment's
-/// settings (region, credentials, `AWS_ENDPOINT_URL`) with the SDK's HTTPS client on rustls and
-/// ring, the TLS stack the provider clients use too (one per binary; the SDK's default would
-/// add aws-lc, some 2 MiB of each bootstrap). Trust roots are the system's, as by default.
+/// settings (region, credentials, `AWS_ENDPOINT_URL`) with [`transport`]'s HTTP client, the
+/// reqwest client the providers use too (one HTTP and TLS stack per binary, trust roots compiled
+/// in, nothing read from disk at start-up).
 pub fn sdk_loader() -> aws_config::ConfigLoader {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https)
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(transport::sdk_http_client())
 }
 
+/// The AWS-backed ports, built once per process (clients are reused across invocations).
 #[derive(Clone)]
 pub struct AwsAdapters {
     pub settings: AwsSettings,
