@@ -4,5 +4,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     relais_lambda::init_tracing();
     let lambda = relais_lambda::roots::campaigns_api().await?;
-    lambda_http::run(relais_lambda::http_router(&lambda)).await
+    lambda_http::run(relais_lambda::campaigns_api_router(&lambda)).await
 }

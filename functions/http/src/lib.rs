@@ -173,9 +173,34 @@ impl ApiState {
     }
 }
 
-/// The whole HTTP surface. Every host (Lambda, `relais serve`, tests) serves this router.
+/// The whole HTTP surface: `relais serve`, the tests and the AWS replay serve this router.
 pub fn router(state: ApiState) -> Router {
-    let console_config = state.console_config.clone();
+    let console = console::routes(state.console_config.clone());
+    finish(
+        operator_routes().merge(console).merge(intake_routes()).merge(callback_routes()).merge(local_routes()),
+        state,
+    )
+}
+
+/// The routes of the campaigns-api Lambda: the operator API, its OpenAPI document and the
+/// console. Each Lambda serves only the routes template.yaml maps to it, so that its bootstrap
+/// links only their handlers (docs/performance.md, "Lambda start-up").
+pub fn operator_router(state: ApiState) -> Router {
+    let console = console::routes(state.console_config.clone());
+    finish(operator_routes().merge(console), state)
+}
+
+/// The routes of the pms-webhook Lambda: PMS webhooks and CSV imports.
+pub fn intake_router(state: ApiState) -> Router {
+    finish(intake_routes(), state)
+}
+
+/// The routes of the delivery-status Lambda: the providers' callbacks.
+pub fn callback_router(state: ApiState) -> Router {
+    finish(callback_routes(), state)
+}
+
+fn operator_routes() -> Router<ApiState> {
     Router::new()
         .route("/openapi.json", get(openapi::serve))
         // SPEC 6: campaigns
@@ -204,17 +229,32 @@ pub fn router(state: ApiState) -> Router {
         .route("/users", get(setup::list_users).post(setup::create_user))
         .route("/users/{id}", get(setup::get_user).put(setup::update_user))
         .route("/me", get(setup::get_me).put(setup::update_me))
-        // SPEC 4: intake
+}
+
+/// SPEC 4: intake.
+fn intake_routes() -> Router<ApiState> {
+    Router::new()
         .route("/webhooks/pms/{pms}/{property_id}", post(webhooks::pms))
         .route("/imports/csv/{property_id}", post(imports::csv))
-        // SPEC 5.1: provider callbacks
+}
+
+/// SPEC 5.1: provider callbacks.
+fn callback_routes() -> Router<ApiState> {
+    Router::new()
         .route("/webhooks/whatsapp", get(webhooks::whatsapp_verify).post(webhooks::whatsapp))
         .route("/webhooks/twilio/status", post(webhooks::twilio_status))
         .route("/webhooks/twilio/inbound", post(webhooks::twilio_inbound))
-        // SPEC 6.1: local runner only
-        .route("/outbox", get(outbox::outbox))
-        // The operator console's static files (console/), at `/` and `/console/*`
-        .merge(console::routes(console_config))
+}
+
+/// SPEC 6.1: local runner only.
+fn local_routes() -> Router<ApiState> {
+    Router::new().route("/outbox", get(outbox::outbox))
+}
+
+/// What every host's routes share: the error answers for unknown routes and methods, and one
+/// span and log line per request.
+fn finish(routes: Router<ApiState>, state: ApiState) -> Router {
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(observe))

@@ -34,7 +34,7 @@ async fn served_and_every_operation_is_routed() {
     let h = Harness::new().await;
     let r = h.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.text, relais_http::openapi::document());
+    assert_eq!(r.text.trim_end(), relais_http::openapi::document().trim_end());
     let paths = r.json["paths"].as_object().unwrap();
     let mut operations = 0;
     for (path, item) in paths {

@@ -4,7 +4,7 @@
 //!
 //! | function | event | handler |
 //! |---|---|---|
-//! | pms-webhook, campaigns-api, delivery-status | API Gateway HTTP API (v2) | [`http_router`] (the one `relais_http` router) |
+//! | pms-webhook, campaigns-api, delivery-status | API Gateway HTTP API (v2) | [`pms_webhook_router`], [`campaigns_api_router`], [`delivery_status_router`]: each the routes template.yaml maps to it |
 //! | sweep | EventBridge scheduled event | [`sweep`] |
 //! | evaluator | SQS batch of EventBridge `ReservationChanged` events | [`evaluator`] |
 //! | dispatcher | SQS batch of dispatch jobs | [`dispatcher`] |
@@ -60,21 +60,46 @@ pub enum InitError {
     Console(String),
 }
 
-/// JSON logs (CloudWatch), level from `RUST_LOG` (default `info`).
+/// JSON logs (CloudWatch), levels from `RUST_LOG` as `level` or `target=level` pairs separated
+/// by commas (default, or when unreadable, `info`). A target filter, not `EnvFilter`: no regex
+/// engine in the bootstraps, and nothing to compile at start-up.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+    let logs = tracing_subscriber::fmt::layer().json().with_current_span(false).without_time();
+    let _ = tracing_subscriber::registry().with(logs).with(filter).try_init();
 }
 
 // ---------------------------------------------------------------- HTTP functions
 
-/// The HTTP API (SPEC 4, 5.1, 6) for API Gateway: identity from the JWT authorizer's claims;
-/// provider callbacks must be signed (never accepted unsigned in AWS).
+/// The whole HTTP API (SPEC 4, 5.1, 6) for API Gateway: identity from the JWT authorizer's
+/// claims; provider callbacks must be signed (never accepted unsigned in AWS). The tests and the
+/// AWS replay serve it; each deployed function serves its own part (below).
 pub fn http_router(lambda: &LambdaApp) -> axum::Router {
-    relais_http::router(
-        ApiState::aws(lambda.app.clone(), lambda.callbacks.clone()).with_console_config(lambda.console_config.clone()),
-    )
+    relais_http::router(api_state(lambda))
+}
+
+/// campaigns-api: the operator API and the console.
+pub fn campaigns_api_router(lambda: &LambdaApp) -> axum::Router {
+    relais_http::operator_router(api_state(lambda))
+}
+
+/// pms-webhook: PMS webhooks and CSV imports.
+pub fn pms_webhook_router(lambda: &LambdaApp) -> axum::Router {
+    relais_http::intake_router(api_state(lambda))
+}
+
+/// delivery-status: the providers' callbacks.
+pub fn delivery_status_router(lambda: &LambdaApp) -> axum::Router {
+    relais_http::callback_router(api_state(lambda))
+}
+
+fn api_state(lambda: &LambdaApp) -> ApiState {
+    ApiState::aws(lambda.app.clone(), lambda.callbacks.clone()).with_console_config(lambda.console_config.clone())
 }
 
 // ---------------------------------------------------------------- sweep
