@@ -133,7 +133,7 @@ mod tests {
         &["index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts", "src"];
 
     fn console_dir() -> PathBuf {
-        std::path::PathBuf::from(manifest_dir()).join("../../console")
+        PathBuf::from(manifest_dir()).join("../../console")
     }
 
     fn walk(root: &Path, path: &Path, out: &mut Vec<String>) {

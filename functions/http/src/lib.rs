@@ -175,19 +175,15 @@ impl ApiState {
 
 /// The whole HTTP surface: `relais serve`, the tests and the AWS replay serve this router.
 pub fn router(state: ApiState) -> Router {
-    let console = console::routes(state.console_config.clone());
-    finish(
-        operator_routes().merge(console).merge(intake_routes()).merge(callback_routes()).merge(local_routes()),
-        state,
-    )
+    let routes = operator_routes(&state).merge(intake_routes()).merge(callback_routes()).merge(local_routes());
+    finish(routes, state)
 }
 
 /// The routes of the campaigns-api Lambda: the operator API, its OpenAPI document and the
 /// console. Each Lambda serves only the routes template.yaml maps to it, so that its bootstrap
 /// links only their handlers (docs/performance.md, "Lambda start-up").
 pub fn operator_router(state: ApiState) -> Router {
-    let console = console::routes(state.console_config.clone());
-    finish(operator_routes().merge(console), state)
+    finish(operator_routes(&state), state)
 }
 
 /// The routes of the pms-webhook Lambda: PMS webhooks and CSV imports.
@@ -200,8 +196,11 @@ pub fn callback_router(state: ApiState) -> Router {
     finish(callback_routes(), state)
 }
 
-fn operator_routes() -> Router<ApiState> {
+/// SPEC 6: the operator API, its OpenAPI document, and the console's static files (console/)
+/// at `/` and `/console/*`.
+fn operator_routes(state: &ApiState) -> Router<ApiState> {
     Router::new()
+        .merge(console::routes(state.console_config.clone()))
         .route("/openapi.json", get(openapi::serve))
         // SPEC 6: campaigns
         .route("/campaigns", get(campaigns::list).post(campaigns::create))

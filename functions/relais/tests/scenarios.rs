@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn scenarios_dir() -> PathBuf {
-    std::path::PathBuf::from(manifest_dir()).join("../../tests/scenarios")
+    PathBuf::from(manifest_dir()).join("../../tests/scenarios")
 }
 
 fn run(path: &Path) -> (i32, String, String) {

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn spec_example_path() -> PathBuf {
-    std::path::PathBuf::from(manifest_dir()).join("../../tests/scenarios/spec-example.json")
+    PathBuf::from(manifest_dir()).join("../../tests/scenarios/spec-example.json")
 }
 
 fn spec_example() -> Value {
