@@ -83,11 +83,15 @@ RELAIS_MOTO_URL="$MOTO_URL" cargo run -q -p relais-bench --example dynamo_reques
 # ---------------------------------------------------------------- 3. bootstrap sizes
 step "cargo lambda build --release --$LAMBDA_ARCH (six functions)"
 if [ "$LAMBDA_ARCH" = arm64 ]; then ARCH_FLAG=--arm64; else ARCH_FLAG=--x86-64; fi
-cargo lambda build --release "$ARCH_FLAG" --lambda-dir "$OUT/lambda-$LAMBDA_ARCH" "${PACKAGES[@]}" >&2
+# shellcheck source=infra/bootstrap-build.sh
+. infra/bootstrap-build.sh
+(bootstrap_rustflags; cargo lambda build --release "$ARCH_FLAG" --lambda-dir "$OUT/lambda-$LAMBDA_ARCH" "${PACKAGES[@]}" >&2)
 
 # ---------------------------------------------------------------- host release builds
 step "cargo build --release: relais, relais-bench, and the six functions for this host"
-cargo build -q --release -p relais -p relais-bench "${PACKAGES[@]}" >&2
+cargo build -q --release -p relais -p relais-bench >&2
+# The bootstraps and the hello as deployed (position-dependent, infra/bootstrap-build.sh).
+bootstrap_cargo_build -q "${PACKAGES[@]}" >&2
 BENCH="$TARGET/release/relais-bench"
 "$BENCH" sizes "$OUT/lambda-$LAMBDA_ARCH" --arch "$LAMBDA_ARCH" >"$RESULTS/sizes.json"
 
@@ -98,7 +102,7 @@ if [ "$HOST_ARCH" = "$LAMBDA_ARCH" ]; then
   INIT_DIR="$OUT/lambda-$LAMBDA_ARCH"
   bootstrap_of() { echo "$INIT_DIR/$1/bootstrap"; }
 else
-  bootstrap_of() { echo "$TARGET/release/$1"; }
+  bootstrap_of() { echo "$(bootstrap_dir "$TARGET")/$1"; }
 fi
 echo "{\"kind\": \"meta\", \"init_arch\": \"$HOST_ARCH\", \"lambda_arch\": \"$LAMBDA_ARCH\"}" >"$RESULTS/meta.json"
 step "init time and peak RSS, $INIT_RUNS starts each ($HOST_ARCH)"

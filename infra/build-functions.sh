@@ -12,6 +12,9 @@ if [ ! -x "$VENV/bin/cargo-lambda" ]; then
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q "cargo-lambda>=1.8" </dev/null
 fi
 export PATH="$VENV/bin:$PATH"
+# shellcheck source=infra/bootstrap-build.sh
+. infra/bootstrap-build.sh
+bootstrap_rustflags
 ARCH="${RELAIS_LAMBDA_ARCH:-arm64}"
 if [ "$ARCH" = "arm64" ] && command -v rustup >/dev/null 2>&1; then
   rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu

@@ -12,6 +12,9 @@ cd "$ROOT"
 [ -x "$VENV/bin/cargo-lambda" ] || "$VENV/bin/python" -m pip install --disable-pip-version-check -q "cargo-lambda>=1.8" </dev/null
 export PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0
 infra/lint-template.sh
+# shellcheck source=infra/bootstrap-build.sh
+. infra/bootstrap-build.sh
+bootstrap_rustflags  # sam build runs cargo lambda build --target ...
 sam build --beta-features
 if [ "${1:-}" = "--no-guided" ]; then
   sam deploy

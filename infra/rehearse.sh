@@ -38,15 +38,19 @@ FUNCTIONS=(pms-webhook campaigns-api sweep evaluator dispatcher delivery-status)
 bins=()
 for f in "${FUNCTIONS[@]}" relais; do bins+=(--bin "$f"); done
 if [ "$profile" = release ]; then
-  echo "== cargo build --release (the six bootstraps and the relais CLI)"
-  cargo build --release --locked "${bins[@]}"
+  # shellcheck source=infra/bootstrap-build.sh
+  . infra/bootstrap-build.sh
+  echo "== cargo build --release (the six bootstraps and the relais CLI, as deployed: infra/bootstrap-build.sh)"
+  bootstrap_cargo_build --locked "${bins[@]}"
+  BIN_DIR="$(bootstrap_dir "$TARGET")"
 else
   cargo build --locked "${bins[@]}"
+  BIN_DIR="$TARGET/debug"
 fi
 
 run() {
-  AWS_DEFAULT_REGION=eu-west-1 "$VENV/bin/python" infra/rehearse.py --bootstraps "$TARGET/$profile" \
-    --relais "$TARGET/$profile/relais" ${args[@]+"${args[@]}"}
+  AWS_DEFAULT_REGION=eu-west-1 "$VENV/bin/python" infra/rehearse.py --bootstraps "$BIN_DIR" \
+    --relais "$BIN_DIR/relais" ${args[@]+"${args[@]}"}
 }
 
 if [ -z "$expect" ]; then

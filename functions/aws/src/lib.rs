@@ -92,6 +92,34 @@ pub fn ses_mailer(sdk_config: &aws_config::SdkConfig, from: impl Into<String>) -
     SesMailer::new(aws_sdk_sesv2::Client::new(sdk_config), from)
 }
 
+/// The AWS configuration of a Lambda function, from the variables the Lambda service sets for
+/// every function: `AWS_REGION`, the execution role's credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and, off AWS, `AWS_ENDPOINT_URL`.
+///
+/// Why not [`sdk_loader`]: its default chains probe profile files, then build STS, SSO, web
+/// identity, container and instance-metadata providers that a Lambda function never reaches,
+/// all at cold start (docs/performance.md, "Lambda start-up"). Retries, timeouts and the
+/// identity cache are the SDK clients' defaults for [`aws_config::BehaviorVersion::latest`], as
+/// with the loader. A missing variable is named: init fails with it.
+pub fn lambda_sdk_config(lookup: impl Fn(&str) -> Option<String>) -> Result<aws_config::SdkConfig, ConfigError> {
+    let var = |name: &'static str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let required = |name: &'static str| var(name).ok_or(ConfigError::Missing(name));
+    let credentials = aws_sdk_dynamodb::config::Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "lambda-environment",
+    );
+    let mut builder = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(required("AWS_REGION")?))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(credentials))
+        .http_client(transport::sdk_http_client());
+    builder.set_endpoint_url(var("AWS_ENDPOINT_URL"));
+    Ok(builder.build())
+}
+
 /// The AWS configuration loader every Relais binary and test starts from: the environment's
 /// settings (region, credentials, `AWS_ENDPOINT_URL`) with [`transport`]'s HTTP client, the
 /// reqwest client the providers use too (one HTTP and TLS stack per binary, trust roots compiled
@@ -134,6 +162,52 @@ impl AwsAdapters {
             queue: Arc::new(queue),
             bus: Arc::new(bus),
             mailer: Arc::new(mailer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lambda_env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    const LAMBDA: &[(&str, &str)] = &[
+        ("AWS_REGION", "eu-west-3"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+    ];
+
+    #[test]
+    fn lambda_config_takes_region_credentials_and_endpoint_from_the_environment() {
+        let config = lambda_sdk_config(lambda_env(LAMBDA)).unwrap();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-3"));
+        assert!(config.credentials_provider().is_some());
+        assert_eq!(config.endpoint_url(), None, "on AWS the SDK resolves the regional endpoint");
+        assert!(config.http_client().is_some(), "the reqwest transport, not the SDK's default client");
+
+        const EMULATED: &[(&str, &str)] = &[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+            ("AWS_SECRET_ACCESS_KEY", "b"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ];
+        let config = lambda_sdk_config(lambda_env(EMULATED)).unwrap();
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:5000"));
+    }
+
+    #[test]
+    fn lambda_config_names_the_missing_variable() {
+        for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let env = lambda_env(LAMBDA);
+            let without = |name: &str| if name == missing { Some("  ".to_string()) } else { env(name) };
+            match lambda_sdk_config(without) {
+                Err(ConfigError::Missing(name)) => assert_eq!(name, missing),
+                Ok(_) => panic!("a config was built without {missing}"),
+            }
         }
     }
 }

@@ -52,7 +52,8 @@ struct Base {
 impl Base {
     async fn load() -> Result<Base, InitError> {
         let table = required(relais_aws::ENV_TABLE)?;
-        let sdk = relais_aws::sdk_loader().load().await;
+        let sdk = relais_aws::lambda_sdk_config(optional)
+            .map_err(|relais_aws::ConfigError::Missing(name)| InitError::Missing(name))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(relais_aws::dynamo_store(&sdk, table, clock.clone()));
         Ok(Base { sdk, clock, store })
